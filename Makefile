@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: MIT
+# The README's commands. Everything else is plain CMake.
+#   make demo    the main job: a BLE demo over blesim (installs what it needs)
+#   make test    build with ASan+UBSan and run every test (what CI runs)
+#   make fuzz    libFuzzer targets, a short run each (part of make test)
+#   make release -Os build for size work
+
+BUILD      ?= build
+JOBS       ?= 2
+ASAN_DIR   := $(BUILD)/asan
+REL_DIR    := $(BUILD)/release
+FUZZ_DIR   := $(BUILD)/fuzz
+FUZZ_SECONDS ?= 15
+
+.PHONY: all deps test unit fuzz demo release clean
+
+all: test
+
+deps:
+	@scripts/deps.sh
+
+$(ASAN_DIR)/build.ninja:
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBH_SANITIZE=ON
+
+test: unit fuzz
+
+unit: deps $(ASAN_DIR)/build.ninja
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS)
+
+$(FUZZ_DIR)/build.ninja:
+	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_C_COMPILER=clang -DBH_FUZZ=ON \
+	      -DBH_BUILD_TOOLS=ON -DCMAKE_BUILD_TYPE=Debug
+
+fuzz: deps
+	@scripts/deps.sh clang libclang-rt-14-dev
+	@$(MAKE) --no-print-directory $(FUZZ_DIR)/build.ninja
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+release: deps
+	cmake -S . -B $(REL_DIR) -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel
+	cmake --build $(REL_DIR) -j $(JOBS)
+
+demo: deps $(ASAN_DIR)/build.ninja
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	scripts/demo.sh $(ASAN_DIR)
+
+clean:
+	rm -rf $(BUILD)
