@@ -220,3 +220,16 @@ int bh_h4_feed(struct bh_h4 *h, const uint8_t *data, size_t len)
     }
     return err;
 }
+
+int bh_h4_feed_one(struct bh_h4 *h, const uint8_t *data, size_t len, size_t *used)
+{
+    uint32_t before = h->stats.packets;
+    size_t off = 0;
+    int err = 0;
+
+    while (off < len && h->stats.packets == before) {
+        off += h4_step(h, data + off, len - off, &err);
+    }
+    *used = off;
+    return err;
+}

@@ -57,5 +57,10 @@ void bh_h4_reset(struct bh_h4 *h);
  * (it is skipped whole, so framing is kept). Never reads or writes out of
  * bounds. The caller decides whether an error tears the transport down. */
 int bh_h4_feed(struct bh_h4 *h, const uint8_t *data, size_t len);
+/* As bh_h4_feed(), but stops right after the first packet is delivered:
+ * *used gets the bytes consumed, the rest is the caller's to feed later.
+ * A caller that dispatches packets in ways that may feed the parser again
+ * (nested processing) frames one packet at a time with this. */
+int bh_h4_feed_one(struct bh_h4 *h, const uint8_t *data, size_t len, size_t *used);
 
 #endif /* BH_H4_H */

@@ -32,6 +32,9 @@ struct hci_core_ctx {
     struct bh_h4 h4;
     struct bh_hci_stats stats;
     bool ring_ready;
+    uint8_t ready_type; /* the packet the framer just completed */
+    uint16_t ready_len;
+    const uint8_t *ready_pkt;
     uint8_t ring_mem[BH_CONFIG_HCI_RX_RING_SIZE];
     uint8_t pkt[BH_CONFIG_HCI_RX_PKT_SIZE];
 };
@@ -94,37 +97,57 @@ int hci_send_packet(uint8_t h4_type, const uint8_t *pkt, uint16_t len)
     return hci_core.transport->send(hci_core.transport->ctx, h4_type, pkt, len);
 }
 
+/* The framer only marks a packet ready; hci_drain_ring() dispatches it. */
 static void hci_on_h4_packet(void *ctx, uint8_t type, const uint8_t *pkt, uint16_t len)
 {
     (void)ctx;
+    hci_core.ready_type = type;
+    hci_core.ready_pkt = pkt;
+    hci_core.ready_len = len;
+}
+
+static void hci_dispatch(uint8_t type, const uint8_t *pkt, uint16_t len)
+{
+    uint8_t evt[BH_HCI_EVT_HDR_LEN + 255];
+
     if (hci_core.snoop_cb != NULL) {
         hci_core.snoop_cb(hci_core.snoop_ctx, type, pkt, len, true);
     }
-    if (type == BH_H4_EVT) {
-        hci_evt_rx(pkt, len);
+    if (type == BH_H4_EVT && len <= sizeof(evt)) {
+        /* Handlers may nest bh_process() (an application callback calling
+         * a waiting API), which frames the next packets into the same
+         * buffer: events are dispatched from a copy. ACL is copied into
+         * reassembly buffers before anything is delivered. */
+        memcpy(evt, pkt, len);
+        hci_evt_rx(evt, len);
     } else if (type == BH_H4_ACL) {
         hci_acl_rx(pkt, len);
     }
 }
 
-/* The poll hook bh_process() calls first: frame what the transport pushed. */
+/* The poll hook bh_process() calls first: frame what the transport pushed,
+ * one packet at a time, consuming its bytes before dispatching it, so a
+ * nested pass (see hci_dispatch) continues exactly where this one stopped. */
 static void hci_drain_ring(void)
 {
+    unsigned budget = BH_CONFIG_PROCESS_MAX_RX;
     const uint8_t *data;
-    size_t n;
-    uint32_t before = hci_core.h4.stats.packets;
+    size_t n, used;
 
-    /* Bounded per pass so timers and work keep their latency under a flood. */
-    while ((n = bh_ring_peek(&hci_core.ring, &data)) > 0) {
-        if (bh_h4_feed(&hci_core.h4, data, n) < 0) {
+    while (budget > 0 && (n = bh_ring_peek(&hci_core.ring, &data)) > 0) {
+        hci_core.ready_pkt = NULL;
+        if (bh_h4_feed_one(&hci_core.h4, data, n, &used) < 0) {
             hci_core.stats.h4_errors++;
             BH_LOG_WRN("H4 framing error from controller (resynchronising)");
         }
-        bh_ring_consume(&hci_core.ring, n);
-        if (hci_core.h4.stats.packets - before >= BH_CONFIG_PROCESS_MAX_RX) {
-            bh_port_wake(); /* more may wait: make the next pass come at once */
-            break;
+        bh_ring_consume(&hci_core.ring, used);
+        if (hci_core.ready_pkt != NULL) {
+            budget--;
+            hci_dispatch(hci_core.ready_type, hci_core.ready_pkt, hci_core.ready_len);
         }
+    }
+    if (budget == 0 && bh_ring_used(&hci_core.ring) > 0) {
+        bh_port_wake(); /* bounded per pass: timers and work keep their latency */
     }
 }
 

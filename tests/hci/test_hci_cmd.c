@@ -285,7 +285,43 @@ static void test_hci_cmd_garbage_from_controller_resyncs(void)
     bh_hci_down();
 }
 
-BH_TEST_MAIN(BH_TEST(test_hci_cmd_zero_credits_hold_queue_until_nop),
+/* An application callback that waits for the controller from inside an
+ * event handler runs bh_process() nested; the events already queued behind
+ * the current one must each be dispatched once, in order. */
+static uint8_t seen[8];
+static unsigned n_seen;
+static int nested_err = 1;
+
+static void on_evt_nested(uint8_t evt, const uint8_t *p, uint8_t len)
+{
+    (void)evt;
+    if (len < 2 || n_seen >= sizeof(seen)) {
+        return;
+    }
+    seen[n_seen++] = p[1];
+    if (p[1] == 0xA1) {
+        uint8_t rp[8];
+        nested_err = bh_hci_cmd_sync(0x2018, NULL, 0, rp, sizeof(rp), NULL, NULL);
+    }
+}
+
+static void test_hci_cmd_sync_inside_event_handler_keeps_order(void)
+{
+    fake_ctrl_init();
+    fake_ctrl_up();
+    n_seen = 0;
+    bh_hci_set_evt_handler(on_evt_nested);
+    /* Three vendor-looking LE meta events in one push, then the answer to
+     * the nested command comes from the auto responder after them. */
+    fake_ctrl_inject_hex("04 3e 02 7f a1  04 3e 02 7f a2  04 3e 02 7f a3");
+    BH_CHECK_EQ(nested_err, 0);
+    BH_CHECK_EQ(n_seen, 3);
+    BH_CHECK_HEX(seen, n_seen, "a1 a2 a3");
+    bh_hci_down();
+}
+
+BH_TEST_MAIN(BH_TEST(test_hci_cmd_sync_inside_event_handler_keeps_order),
+             BH_TEST(test_hci_cmd_zero_credits_hold_queue_until_nop),
              BH_TEST(test_hci_cmd_many_credits_send_at_once_and_match_by_opcode),
              BH_TEST(test_hci_cmd_unexpected_complete_counted_credits_kept),
              BH_TEST(test_hci_cmd_timeout_after_exactly_configured_time),
