@@ -115,7 +115,8 @@
 #endif
 
 #ifndef BH_CONFIG_ATT_MTU_DEFAULT
-#define BH_CONFIG_ATT_MTU_DEFAULT 256 /* preferred MTU offered until config(mtu=...) */
+/* preferred MTU offered until config(mtu=...): 256 as NimBLE, or the maximum if smaller */
+#define BH_CONFIG_ATT_MTU_DEFAULT (BH_CONFIG_ATT_MTU_MAX < 256 ? BH_CONFIG_ATT_MTU_MAX : 256)
 #endif
 
 #ifndef BH_CONFIG_GATTS_MAX_ATTRS
@@ -132,6 +133,16 @@
 
 #ifndef BH_CONFIG_GATTC_MAX_PROCS
 #define BH_CONFIG_GATTC_MAX_PROCS 8 /* queued GATT client procedures, all links together */
+#endif
+
+/* ---- smp / keys ------------------------------------------------------------ */
+
+#ifndef BH_CONFIG_SMP_MAX_BONDS
+#define BH_CONFIG_SMP_MAX_BONDS 4 /* bonded peers kept in RAM (the oldest is dropped when full) */
+#endif
+
+#ifndef BH_CONFIG_SMP_TIMEOUT_MS
+#define BH_CONFIG_SMP_TIMEOUT_MS 30000 /* SMP timeout (Vol 3 Part H 3.4); then no SMP on the link */
 #endif
 
 /* ---- log ---------------------------------------------------------------- */
