@@ -12,7 +12,7 @@ REL_DIR    := $(BUILD)/release
 FUZZ_DIR   := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 15
 
-.PHONY: all deps test unit fuzz demo release clean
+.PHONY: all deps test unit fuzz configs demo release size clean
 
 all: test
 
@@ -22,7 +22,7 @@ deps:
 $(ASAN_DIR)/build.ninja:
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBH_SANITIZE=ON
 
-test: unit fuzz
+test: unit configs fuzz
 
 unit: deps $(ASAN_DIR)/build.ninja
 	cmake --build $(ASAN_DIR) -j $(JOBS)
@@ -37,6 +37,24 @@ fuzz: deps
 	@$(MAKE) --no-print-directory $(FUZZ_DIR)/build.ninja
 	cmake --build $(FUZZ_DIR) -j $(JOBS)
 	scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+# The core library in the minimal and maximal configurations (CI builds both).
+configs: deps
+	for c in minimal maximal; do \
+	    cmake -S . -B $(BUILD)/cfg-$$c -G Ninja -DBH_BUILD_TESTS=OFF -DBH_BUILD_TOOLS=OFF \
+	          -DBH_CONFIG_USER_FILE=$(CURDIR)/tests/configs/$$c.h >/dev/null && \
+	    cmake --build $(BUILD)/cfg-$$c -j $(JOBS) --target blehost || exit 1; \
+	done
+
+# Text and static RAM of the core library for Cortex-M0+ at -Os, summed
+# over its objects (what DESIGN.md's budget is about).
+size:
+	@scripts/deps.sh gcc-arm-none-eabi libnewlib-arm-none-eabi
+	cmake -S . -B $(BUILD)/m0 -G Ninja -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake \
+	      -DCMAKE_BUILD_TYPE=MinSizeRel -DBH_BUILD_TESTS=OFF -DBH_BUILD_TOOLS=OFF \
+	      -DBH_CRYPTO=builtin >/dev/null
+	cmake --build $(BUILD)/m0 -j $(JOBS) --target blehost
+	arm-none-eabi-size -t $(BUILD)/m0/libblehost.a | tail -1
 
 release: deps
 	cmake -S . -B $(REL_DIR) -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel
