@@ -108,6 +108,30 @@
 #define BH_CONFIG_L2CAP_SIG_TIMEOUT_MS 30000 /* RTX for our signalling requests (Vol 3 Part A 6.2.1) */
 #endif
 
+/* LE credit-based channels (l2cap_coc.c). RAM: MAX_CHAN x (RX + TX buffer). */
+#ifndef BH_CONFIG_L2CAP_COC_MAX_CHAN
+#define BH_CONFIG_L2CAP_COC_MAX_CHAN 4 /* channels open at once, all links together */
+#endif
+
+#ifndef BH_CONFIG_L2CAP_COC_MAX_LISTEN
+#define BH_CONFIG_L2CAP_COC_MAX_LISTEN 4 /* PSMs listened on at once */
+#endif
+
+#ifndef BH_CONFIG_L2CAP_COC_MPS
+/* our MPS: a K-frame (4-byte header + MPS) fills one 251-byte LL PDU; must fit the ACL buffers */
+#define BH_CONFIG_L2CAP_COC_MPS (BH_CONFIG_ATT_MTU_MAX < 247 ? BH_CONFIG_ATT_MTU_MAX : 247)
+#endif
+
+#ifndef BH_CONFIG_L2CAP_COC_RX_BUF_SIZE
+/* receive ring per channel: credits = size / MPS, our MTU <= it; full speed at 7.5 ms/2M
+ * needs about two connection intervals of data in flight (~2.5 KB) */
+#define BH_CONFIG_L2CAP_COC_RX_BUF_SIZE 4096
+#endif
+
+#ifndef BH_CONFIG_L2CAP_COC_TX_BUF_SIZE
+#define BH_CONFIG_L2CAP_COC_TX_BUF_SIZE 1024 /* SDU bytes per channel accepted, not yet sent (+2 each) */
+#endif
+
 /* ---- att / gatt ------------------------------------------------------------ */
 
 #ifndef BH_CONFIG_ATT_MTU_MAX
@@ -136,6 +160,10 @@
 #endif
 
 /* ---- smp / keys ------------------------------------------------------------ */
+
+#ifndef BH_CONFIG_SMP
+#define BH_CONFIG_SMP 1 /* Security Manager built (CMake BH_SMP sets this; 0: smp_off.c stub) */
+#endif
 
 #ifndef BH_CONFIG_SMP_MAX_BONDS
 #define BH_CONFIG_SMP_MAX_BONDS 4 /* bonded peers kept in RAM (the oldest is dropped when full) */

@@ -13,6 +13,8 @@
 #include "conn.h"
 #include "hci/hci_spec.h"
 #include "host_evt.h"
+#include "keys.h"
+#include "smp.h"
 #include "l2cap.h"
 
 #define BH_LOG_TAG "smp"
@@ -76,4 +78,18 @@ void smp_on_le_long_term_key_request(struct bh_rd *r)
     bh_put_le16(p, handle);
     (void)bh_hci_cmd_send(BH_HCI_OP_LE_LONG_TERM_KEY_REQUEST_NEGATIVE_REPLY, p, sizeof(p), NULL,
                           NULL);
+}
+
+/* Nothing to set up and no bonds to load without the Security Manager. */
+void bh_smp_init(void)
+{
+}
+
+void bh_keys_init(void)
+{
+}
+
+int bh_keys_load(void)
+{
+    return 0;
 }

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * smp.h: the Security Manager (Core 5.4 Vol 3 Part H) inside the host.
+ *
+ * smp.c owns the per-link pairing state, the PDU dispatch, method selection,
+ * key distribution, encryption start and re-encryption with bonded keys;
+ * smp_legacy.c the LE legacy confirm/random exchange (c1, s1); smp_sc.c LE
+ * Secure Connections (P-256, f4, f5, f6, g2). keys.h holds the bonds.
+ * The hooks the rest of the host calls (conn up/down, SMP channel receive,
+ * encryption change, LTK request) are declared in conn.h and l2cap.h.
+ *
+ * The first part is for src/ble and the host's init; the part marked
+ * "internal" is shared by the three smp*.c files only. Host context only.
+ */
+#ifndef BH_HOST_SMP_H
+#define BH_HOST_SMP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "blehost/bh_os.h"
+#include "conn.h"
+#include "keys.h"
+
+/* ---- for src/ble and host init -------------------------------------------- */
+
+/* Reset every link's pairing state, the repeated-attempts memory and the
+ * statistics, and install the port's entropy source in bh_crypto. The
+ * configuration (bonding, mitm, le_secure, io) is kept: it survives
+ * active(True). Host init, after bh_os_init(). */
+void bh_smp_init(void);
+
+/* config(bond=, mitm=, le_secure=, io=): any time; used from the next pairing. */
+void bh_smp_set_bonding(bool on);
+void bh_smp_set_mitm(bool on);
+void bh_smp_set_le_secure(bool on);
+/* io: BH_SMP_IO_* (0..4). -EINVAL otherwise. */
+int bh_smp_set_io_capability(uint8_t io);
+
+/* gap_pair: central: encrypt with the bonded LTK if there is one, else send
+ * Pairing Request; peripheral: send Security Request. The end is IRQ 28.
+ * 0, -ENOTCONN, -EALREADY (a procedure runs, or already encrypted as well
+ * as asked), -EAGAIN (Repeated Attempts wait running for this peer),
+ * -ETIMEDOUT (the link had an SMP timeout: reconnect), -ENOBUFS, -EIO. */
+int bh_smp_pair(uint16_t handle);
+/* gap_passkey: answer IRQ 31. action must be the one pending (INPUT: the
+ * 6-digit passkey; DISPLAY: override the displayed passkey from inside the
+ * IRQ 31 callback; NUMERIC_COMPARISON: 0 rejects). 0, -ENOTCONN, -EINVAL. */
+int bh_smp_passkey(uint16_t handle, uint8_t action, uint32_t passkey);
+
+struct bh_smp_stats {
+    uint32_t rx_pdus;         /* SMP PDUs received */
+    uint32_t rx_bad_len;      /* wrong length: Invalid Parameters */
+    uint32_t rx_bad_state;    /* out of order: Unspecified Reason */
+    uint32_t rx_unknown;      /* reserved code or empty: ignored (Vol 3 Part H 3.3) */
+    uint32_t rx_dropped;      /* received after an SMP timeout: ignored */
+    uint32_t tx_no_buf;       /* a PDU could not be sent for lack of buffers */
+    uint32_t pairings_ok;     /* pairings completed */
+    uint32_t pairings_failed; /* Pairing Failed sent or received, timeouts */
+    uint32_t reencryptions;   /* encryptions with a bonded LTK */
+    uint32_t timeouts;        /* SMP timeouts (Vol 3 Part H 3.4) */
+};
+const struct bh_smp_stats *bh_smp_stats(void);
+
+enum bh_smp_state {
+    BH_SMP_STATE_IDLE = 0,
+    BH_SMP_STATE_WAIT_PAIRING_RSP, /* central: Pairing Request sent */
+    BH_SMP_STATE_WAIT_PUBLIC_KEY,  /* SC: the peer's Pairing Public Key is due */
+    BH_SMP_STATE_WAIT_CONFIRM,     /* a Pairing Confirm is due (ours or the peer's) */
+    BH_SMP_STATE_WAIT_RANDOM,      /* the peer's Pairing Random is due */
+    BH_SMP_STATE_WAIT_DHKEY_CHECK, /* SC: DHKey Check due (or the user's comparison) */
+    BH_SMP_STATE_WAIT_ENCRYPTION,  /* STK/LTK known: encryption being started */
+    BH_SMP_STATE_KEY_DIST,         /* encrypted: the peer's keys are due */
+    BH_SMP_STATE_ENCRYPTING,       /* re-encryption with a bonded LTK (no pairing) */
+    BH_SMP_STATE_TIMED_OUT,        /* terminal: SMP timeout, no SMP until reconnection */
+};
+/* A link's state (tests, diagnostics); IDLE for an unknown connection. */
+enum bh_smp_state bh_smp_link_state(const struct bh_conn *c);
+
+/* ---- internal: shared by smp.c, smp_legacy.c, smp_sc.c ------------------------ */
+
+/* Pairing method from our side, Vol 3 Part H 2.3.5.1 */
+enum bh_smp_method {
+    BH_SMP_METHOD_JUST_WORKS = 0,
+    BH_SMP_METHOD_PASSKEY_INPUT,   /* we type the passkey (maybe both sides type it) */
+    BH_SMP_METHOD_PASSKEY_DISPLAY, /* we show it, the peer types it */
+    BH_SMP_METHOD_NUMERIC_COMPARISON,
+};
+
+struct bh_smp_link {
+    struct bh_conn *conn;
+    enum bh_smp_state state;
+    struct bh_dwork timeout; /* the 30 s SMP timer, Vol 3 Part H 3.4 */
+    struct bh_work resume;   /* continue after a passkey was displayed */
+    uint8_t own[7];          /* our address on this link: type, 6 octets little-endian */
+    /* Everything from here on is one pairing's data, wiped when it ends. */
+    uint8_t method;         /* enum bh_smp_method */
+    bool central;           /* we initiated (Vol 3 Part H: initiator = central) */
+    bool sc;                /* LE Secure Connections chosen */
+    bool bond;              /* both sides asked for bonding */
+    bool user_ok;           /* the TK/passkey or the comparison is settled */
+    bool peer_confirm_held; /* the peer's confirm came before user_ok */
+    bool peer_check_held;   /* SC: the peer's DHKey Check came before user_ok */
+    bool confirm_sent;      /* our confirm of the current round is out */
+    uint8_t user;           /* BH_SMP_ACTION_* awaited from bh_smp_passkey() */
+    uint8_t round;          /* SC passkey entry: bit 0..19 */
+    uint8_t key_size;
+    uint8_t dist_wait;        /* peer key PDUs still due (BH_SMP_DIST_* | IDADDR flag) */
+    uint8_t our_dist;         /* keys we distribute */
+    uint8_t preq[7], pres[7]; /* Pairing Request/Response, on-air order */
+    uint32_t passkey;
+    uint8_t lrand[16];    /* our nonce (Mrand/Srand, Na/Nb), MSB-first */
+    uint8_t prand[16];    /* the peer's nonce */
+    uint8_t pconfirm[16]; /* the peer's confirm value */
+    uint8_t key[16];      /* STK (legacy) or LTK (SC), MSB-first */
+    union {
+        struct {
+            uint8_t tk[16];
+        } legacy;
+        struct {
+            uint8_t peer_x[32];
+            uint8_t dhkey[32];
+            uint8_t mackey[16];
+            uint8_t peer_check[16];
+        } lesc;
+    };
+    bool check_sent;        /* SC: our DHKey Check is out */
+    bool id_received;       /* the peer sent its identity address */
+    bool reenc_auth;        /* ENCRYPTING: the bonded key was MITM-protected */
+    struct bh_keys_bond rx; /* what this pairing produced, stored at the end */
+};
+
+/* Build and send one SMP PDU (code + len parameter bytes, on-air order).
+ * Restarts the SMP timer while a pairing runs. 0, -ENOBUFS, -ENOTCONN. */
+int bh_smp_send(struct bh_smp_link *l, uint8_t op, const uint8_t *p, uint16_t len);
+void bh_smp_set_state(struct bh_smp_link *l, enum bh_smp_state state);
+/* Ask the user (IRQ 31) for action with the number shown (display,
+ * comparison) and record what bh_smp_passkey() must answer. */
+void bh_smp_ask_user(struct bh_smp_link *l, uint8_t action, uint32_t number);
+/* The STK/LTK is in l->key: start encryption (central) or wait for the
+ * LE Long Term Key Request (peripheral). Returns 0 or an SMP reason. */
+uint8_t bh_smp_key_ready(struct bh_smp_link *l);
+/* Initiator and responder addresses: type octet then 6 octets MSB-first. */
+void bh_smp_addrs(const struct bh_smp_link *l, uint8_t ia[7], uint8_t ra[7]);
+/* 16 random octets; 0 or -EIO. */
+int bh_smp_random(uint8_t *out, uint16_t len);
+
+/* smp_legacy.c: each returns 0 or the SMP reason to fail the pairing with. */
+uint8_t bh_smp_legacy_begin(struct bh_smp_link *l);
+uint8_t bh_smp_legacy_rx_confirm(struct bh_smp_link *l);
+uint8_t bh_smp_legacy_rx_random(struct bh_smp_link *l);
+uint8_t bh_smp_legacy_resume(struct bh_smp_link *l);
+
+/* smp_sc.c: the same contract. pk: the 64 octets of Pairing Public Key. */
+uint8_t bh_smp_sc_begin(struct bh_smp_link *l);
+uint8_t bh_smp_sc_rx_public_key(struct bh_smp_link *l, const uint8_t pk[64]);
+uint8_t bh_smp_sc_rx_confirm(struct bh_smp_link *l);
+uint8_t bh_smp_sc_rx_random(struct bh_smp_link *l);
+uint8_t bh_smp_sc_rx_dhkey_check(struct bh_smp_link *l, const uint8_t check[16]);
+uint8_t bh_smp_sc_resume(struct bh_smp_link *l);
+/* Whether P-256 works here (backend and entropy): SC can be offered. */
+bool bh_smp_sc_supported(void);
+/* Forget the local key pair (a new one is made for the next pairing). */
+void bh_smp_sc_reset(void);
+
+#endif /* BH_HOST_SMP_H */
