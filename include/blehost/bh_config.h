@@ -129,7 +129,7 @@
 #endif
 
 #ifndef BH_CONFIG_L2CAP_COC_TX_BUF_SIZE
-#define BH_CONFIG_L2CAP_COC_TX_BUF_SIZE 1024 /* SDU bytes per channel accepted, not yet sent (+2 each) */
+#define BH_CONFIG_L2CAP_COC_TX_BUF_SIZE 1024 /* per channel: SDUs (+2 bytes each) not yet sent */
 #endif
 
 /* ---- att / gatt ------------------------------------------------------------ */

@@ -5,8 +5,8 @@
  * scanning, connecting and disconnecting, the preferred MTU and raw HCI
  * commands, with MicroPython's semantics (shared/API.md 1.3 and 2.2) and
  * units converted at this edge. The GATT server and client calls are in
- * ble_gatts.c and ble_gattc.c; pairing (#6) and L2CAP channels (#7)
- * answer -EOPNOTSUPP until their issues land.
+ * ble_gatts.c and ble_gattc.c, pairing in ble_smp.c (ble_smp_off.c without
+ * the Security Manager), credit-based channels in ble_l2cap.c.
  */
 #include "blehost/bh_ble.h"
 
@@ -380,48 +380,4 @@ int bh_ble_hci_cmd(uint16_t ogf, uint16_t ocf, const uint8_t *req, size_t req_le
     }
     return bh_hci_cmd_raw(ogf, ocf, req, (uint8_t)req_len, rsp,
                           (uint16_t)BH_MIN(rsp_len, (size_t)UINT16_MAX), &n, status);
-}
-
-/* ---- L2CAP credit-based channels: TODO(#7) ----------------------------------------------------
- */
-
-int bh_ble_l2cap_listen(uint16_t psm, uint16_t mtu)
-{
-    (void)psm;
-    (void)mtu;
-    return ble.active ? -EOPNOTSUPP : -ENODEV;
-}
-
-int bh_ble_l2cap_connect(uint16_t conn, uint16_t psm, uint16_t mtu)
-{
-    (void)conn;
-    (void)psm;
-    (void)mtu;
-    return ble.active ? -EOPNOTSUPP : -ENODEV;
-}
-
-int bh_ble_l2cap_disconnect(uint16_t conn, uint16_t cid)
-{
-    (void)conn;
-    (void)cid;
-    return ble.active ? -EOPNOTSUPP : -ENODEV;
-}
-
-int bh_ble_l2cap_send(uint16_t conn, uint16_t cid, const uint8_t *buf, size_t len, bool *stalled)
-{
-    (void)conn;
-    (void)cid;
-    (void)buf;
-    (void)len;
-    (void)stalled;
-    return ble.active ? -EOPNOTSUPP : -ENODEV;
-}
-
-int bh_ble_l2cap_recvinto(uint16_t conn, uint16_t cid, uint8_t *buf, size_t *len)
-{
-    (void)conn;
-    (void)cid;
-    (void)buf;
-    (void)len;
-    return ble.active ? -EOPNOTSUPP : -ENODEV;
 }

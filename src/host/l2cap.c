@@ -6,13 +6,14 @@
  * Vol 3 Part A 2.1 Table 2.3); outgoing payloads get their header here.
  * The HCI layer reassembles ACL fragments into whole frames before we see
  * them. Signalling is in l2cap_sig.c; credit-based channels (dynamic CIDs)
- * will be in l2cap_coc.c (#7).
+ * are in l2cap_coc.c.
  */
 #include "l2cap.h"
 
 #include <errno.h>
 
 #include "blehost/bh_hci.h"
+#include "l2cap_coc.h"
 #include "l2cap_sig.h"
 #include "os/bh_assert.h"
 
@@ -41,6 +42,7 @@ void bh_l2cap_init(void)
 {
     l2cap = (struct l2cap_ctx){0};
     bh_l2cap_sig_init();
+    bh_l2cap_coc_init();
 }
 
 const struct bh_l2cap_stats *bh_l2cap_stats(void)
@@ -60,6 +62,7 @@ void bh_l2cap_conn_up(struct bh_conn *c)
 
 void bh_l2cap_conn_down(struct bh_conn *c)
 {
+    bh_l2cap_coc_conn_down(c);
     bh_l2cap_sig_conn_down(c);
 }
 
@@ -89,8 +92,10 @@ void bh_l2cap_recv(uint16_t handle, struct bh_buf *buf)
             return;
         }
     }
-    /* Dynamic CIDs (BH_L2CAP_CID_DYN_MIN..MAX) go to the credit-based
-     * channels here once they exist: TODO(#7) bh_l2cap_coc_rx(c, cid, &r). */
+    /* Dynamic CIDs: LE credit-based channels (l2cap_coc.c). */
+    if (cid >= BH_L2CAP_CID_DYN_MIN && cid <= BH_L2CAP_CID_DYN_MAX && bh_l2cap_coc_rx(c, cid, &r)) {
+        return;
+    }
     l2cap.stats.rx_unknown_cid++;
     BH_LOG_WRN("conn 0x%04x: frame for unknown CID 0x%04x dropped", handle, cid);
 }

@@ -8,13 +8,15 @@
  * Connection Parameter Update Request/Response (4.20, 4.21), sent by a
  * peripheral and answered by a central. Our outstanding request per link
  * runs under the RTX timer (6.2.1). The credit-based channel commands
- * (4.22-4.27) join the table with l2cap_coc.c (#7).
+ * (4.6, 4.7, 4.22-4.24) are rows here whose handlers live in l2cap_coc.c,
+ * which runs its own RTX per channel.
  */
 #include "l2cap_sig.h"
 
 #include <errno.h>
 
 #include "hci/hci_spec.h"
+#include "l2cap_coc.h"
 #include "l2cap_spec.h"
 #include "os/bh_assert.h"
 
@@ -60,8 +62,19 @@ static const struct l2cap_sig_row l2cap_sig_table[] = {
      BH_L2CAP_CONN_PARAM_UPDATE_REQ_LEN, l2cap_sig_rx_conn_param_update_req},
     {BH_L2CAP_SIG_CONN_PARAM_UPDATE_RSP, L2CAP_SIG_RSP, BH_L2CAP_CONN_PARAM_UPDATE_RSP_LEN,
      BH_L2CAP_CONN_PARAM_UPDATE_RSP_LEN, l2cap_sig_rx_conn_param_update_rsp},
-    /* TODO(#7): Disconnection Req/Rsp, LE Credit Based Connection Req/Rsp,
-     * Flow Control Credit Ind, Credit Based Connection/Reconfigure Req/Rsp. */
+    /* Credit-based channels (l2cap_coc.c): Vol 3 Part A 4.6, 4.7, 4.22-4.24. The
+     * indication carries no response, so a malformed one is rejected like a request. */
+    {BH_L2CAP_SIG_DISCONNECTION_REQ, L2CAP_SIG_REQ, BH_L2CAP_DISCONNECTION_REQ_LEN,
+     BH_L2CAP_DISCONNECTION_REQ_LEN, bh_l2cap_coc_rx_disconnection_req},
+    {BH_L2CAP_SIG_DISCONNECTION_RSP, L2CAP_SIG_RSP, BH_L2CAP_DISCONNECTION_RSP_LEN,
+     BH_L2CAP_DISCONNECTION_RSP_LEN, bh_l2cap_coc_rx_disconnection_rsp},
+    {BH_L2CAP_SIG_LE_CREDIT_BASED_CONN_REQ, L2CAP_SIG_REQ, BH_L2CAP_LE_CREDIT_BASED_CONN_REQ_LEN,
+     BH_L2CAP_LE_CREDIT_BASED_CONN_REQ_LEN, bh_l2cap_coc_rx_le_credit_based_conn_req},
+    {BH_L2CAP_SIG_LE_CREDIT_BASED_CONN_RSP, L2CAP_SIG_RSP, BH_L2CAP_LE_CREDIT_BASED_CONN_RSP_LEN,
+     BH_L2CAP_LE_CREDIT_BASED_CONN_RSP_LEN, bh_l2cap_coc_rx_le_credit_based_conn_rsp},
+    {BH_L2CAP_SIG_FLOW_CONTROL_CREDIT_IND, L2CAP_SIG_REQ, BH_L2CAP_FLOW_CONTROL_CREDIT_IND_LEN,
+     BH_L2CAP_FLOW_CONTROL_CREDIT_IND_LEN, bh_l2cap_coc_rx_flow_control_credit_ind},
+    /* TODO(#7): Credit Based Connection/Reconfigure Req/Rsp (enhanced mode). */
 };
 
 const struct bh_l2cap_sig_stats *bh_l2cap_sig_stats(void)
@@ -136,6 +149,12 @@ static int sig_send(struct bh_conn *c, uint8_t code, uint8_t id, const uint8_t *
         return -EMSGSIZE;
     }
     return bh_l2cap_send(c, BH_L2CAP_CID_LE_SIGNALING, buf); /* consumes buf */
+}
+
+int bh_l2cap_sig_send(struct bh_conn *c, uint8_t code, uint8_t id, const uint8_t *data,
+                      uint16_t len)
+{
+    return sig_send(c, code, id, data, len);
 }
 
 int bh_l2cap_sig_send_reject(struct bh_conn *c, uint8_t id, uint16_t reason, const uint8_t *data,
@@ -231,6 +250,9 @@ static void l2cap_sig_rx_command_reject_rsp(struct bh_conn *c, uint8_t id, struc
     if (r->err) {
         l2cap_sig.stats.rx_bad_rsp++;
         return;
+    }
+    if (bh_l2cap_coc_rx_command_reject(c, id)) {
+        return; /* it answered a channel's request */
     }
     if (!sig_take_pending(c, id, 0)) {
         return;

@@ -41,6 +41,11 @@ int bh_l2cap_sig_send_reject(struct bh_conn *c, uint8_t id, uint16_t reason, con
 /* l2cap.c's statistics, for the sig_rejected count. */
 struct bh_l2cap_stats *bh_l2cap_stats_mut(void);
 
+/* Send one command (header + data) on c; l2cap_coc.c sends its own
+ * requests, responses and indications with it. 0 or -ENOBUFS, -ENOTCONN. */
+int bh_l2cap_sig_send(struct bh_conn *c, uint8_t code, uint8_t id, const uint8_t *data,
+                      uint16_t len);
+
 /* Next identifier for a request of ours on c: 0x01..0xFF, never 0x00. */
 uint8_t bh_l2cap_sig_next_id(struct bh_conn *c);
 

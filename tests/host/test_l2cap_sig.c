@@ -33,10 +33,12 @@ static const struct sig_case sig_cases[] = {
     {"code zero", C, "00 05 00 00", "01 05 02 00 00 00", false},
     {"MTU exceeded", C, "7f 06 14 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00",
      "01 06 04 00 01 00 17 00", false},
-    /* ---- not built yet (#7): Command Reject ---- */
-    {"disconnection req", C, "06 07 04 00 40 00 40 00", "01 07 02 00 00 00", false},
+    /* ---- credit-based channels (l2cap_coc.c; its own tests go deeper) ---- */
+    /* No such channel: Command Reject, Invalid CID in request (4.1), both CIDs echoed. */
+    {"disconnection req", C, "06 07 04 00 40 00 40 00", "01 07 06 00 02 00 40 00 40 00", false},
+    /* Nobody listens on PSM 0x0080: LE Credit Based Connection Response, result 0x0002. */
     {"le credit based conn req", P, "14 08 0a 00 80 00 40 00 00 02 00 02 0a 00",
-     "01 08 02 00 00 00", false},
+     "15 08 0a 00 00 00 00 00 00 00 00 00 02 00", false},
     /* ---- Connection Parameter Update Request (4.20) ---- */
     {"cpu req ok", C, "12 09 08 00 06 00 0c 00 00 00 c8 00", "13 09 02 00 00 00", true},
     {"cpu req short", C, "12 0a 06 00 06 00 0c 00 00 00", "01 0a 02 00 00 00", false},

@@ -1,0 +1,942 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * l2cap_coc.c: LE credit-based connection-oriented channels (Core 5.4
+ * Vol 3 Part A): the LE Credit Based Connection Request/Response (4.22,
+ * 4.23), the Flow Control Credit Indication (4.24), the Disconnection
+ * Request/Response (4.6, 4.7), K-frames (3.4) and LE credit-based flow
+ * control (10.1). The signalling table in l2cap_sig.c calls the
+ * bh_l2cap_coc_rx_* handlers; l2cap.c hands us the K-frames.
+ *
+ * Each channel has two rings from static storage. Receive: complete SDUs
+ * (available to recvinto) followed by the SDU being reassembled; the peer
+ * never holds more credits than the free space can take in MPS-sized
+ * frames, so it can pipeline up to the ring size and never overrun it.
+ * Transmit: SDUs as [length][bytes], cut into K-frames of at most the
+ * peer's MPS (and ours, so one frame fills one LL PDU) while we hold
+ * credits and an ACL buffer; with no buffer we wait on the pool.
+ * A peer that breaks the flow-control rules (frame without credit, frame
+ * above MPS, SDU above MTU, credits past 65535) loses the channel.
+ */
+#include "l2cap_coc.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "ble/ble_internal.h"
+#include "blehost/bh_hci.h"
+#include "l2cap.h"
+#include "l2cap_sig.h"
+#include "l2cap_spec.h"
+#include "os/bh_assert.h"
+
+#define BH_LOG_TAG "l2cap"
+#include "os/bh_log.h"
+
+#define COC_MPS BH_CONFIG_L2CAP_COC_MPS
+#define COC_RX_SIZE BH_CONFIG_L2CAP_COC_RX_BUF_SIZE
+#define COC_TX_SIZE BH_CONFIG_L2CAP_COC_TX_BUF_SIZE
+/* Credits the empty receive ring backs: frames of up to MPS each. */
+#define COC_RX_CREDITS_MAX                                                                         \
+    (COC_RX_SIZE / COC_MPS > BH_L2CAP_LE_CREDITS_MAX ? BH_L2CAP_LE_CREDITS_MAX                     \
+                                                     : COC_RX_SIZE / COC_MPS)
+
+_Static_assert(COC_MPS >= BH_L2CAP_LE_MPS_MIN && COC_MPS <= BH_L2CAP_LE_MPS_MAX,
+               "BH_CONFIG_L2CAP_COC_MPS outside 23..65533 (Vol 3 Part A 4.22)");
+_Static_assert(COC_MPS + BH_L2CAP_HDR_LEN <= BH_CONFIG_ACL_RX_BUF_SIZE,
+               "a K-frame of MPS must fit an ACL receive buffer");
+_Static_assert(COC_MPS + BH_L2CAP_HEADROOM <= BH_CONFIG_ACL_TX_BUF_SIZE,
+               "a K-frame of MPS must fit an ACL transmit buffer");
+_Static_assert(COC_RX_SIZE <= 65535 && COC_RX_SIZE / COC_MPS * COC_MPS >= BH_L2CAP_LE_MTU_MIN + 2,
+               "BH_CONFIG_L2CAP_COC_RX_BUF_SIZE must hold an SDU of 23 bytes, at most 65535");
+_Static_assert(COC_TX_SIZE <= 65535 && COC_TX_SIZE >= 3, "BH_CONFIG_L2CAP_COC_TX_BUF_SIZE");
+_Static_assert(BH_CONFIG_L2CAP_COC_MAX_CHAN >= 1 && BH_CONFIG_L2CAP_COC_MAX_CHAN <= 255,
+               "BH_CONFIG_L2CAP_COC_MAX_CHAN");
+
+struct coc_listener {
+    uint16_t psm; /* 0: free */
+    uint16_t mtu;
+    uint8_t sec; /* BH_L2CAP_COC_SEC_* */
+};
+
+struct coc_chan {
+    struct bh_dwork rtx;   /* our request's RTX (Vol 3 Part A 6.2.1) */
+    struct bh_work resume; /* an ACL buffer came back: send what we owe */
+    uint8_t state;         /* enum bh_l2cap_coc_state, via coc_set_state() */
+    uint8_t conn_idx;
+    uint8_t sig_id;  /* identifier of our outstanding request */
+    bool tx_stalled; /* send() said stalled: IRQ 26 owed */
+    bool disc_owed;  /* Disconnection Request not sent yet (no buffer) */
+    bool rx_in_sdu;  /* a first K-frame arrived, the SDU is incomplete */
+    uint16_t handle;
+    uint16_t psm;
+    uint16_t lcid; /* ours (source) */
+    uint16_t rcid; /* the peer's (destination) */
+    uint16_t our_mtu;
+    uint16_t peer_mtu;
+    uint16_t peer_mps;
+    uint16_t tx_credits; /* K-frames we may send */
+    uint16_t rx_credits; /* K-frames the peer may send */
+    uint16_t rx_head;    /* receive ring: [avail][pend] from head */
+    uint16_t rx_avail;   /* bytes of complete SDUs */
+    uint16_t rx_pend;    /* bytes of the SDU being reassembled */
+    uint16_t rx_sdu_len;
+    uint16_t tx_head; /* transmit ring: tx_len bytes from head */
+    uint16_t tx_len;
+    uint16_t tx_sdu_left; /* bytes of the SDU being cut still in the ring */
+};
+
+struct coc_ctx {
+    struct coc_chan chans[BH_CONFIG_L2CAP_COC_MAX_CHAN];
+    struct coc_listener listeners[BH_CONFIG_L2CAP_COC_MAX_LISTEN];
+    struct bh_l2cap_coc_stats stats;
+    uint8_t rx_mem[BH_CONFIG_L2CAP_COC_MAX_CHAN][COC_RX_SIZE];
+    uint8_t tx_mem[BH_CONFIG_L2CAP_COC_MAX_CHAN][COC_TX_SIZE];
+};
+
+static struct coc_ctx coc;
+
+static void coc_on_rtx(struct bh_work *work);
+static void coc_on_resume(struct bh_work *work);
+
+const struct bh_l2cap_coc_stats *bh_l2cap_coc_stats(void)
+{
+    return &coc.stats;
+}
+
+uint16_t bh_l2cap_coc_mtu_max(void)
+{
+    /* An SDU needs at most RX_SIZE / MPS frames, which the empty ring backs
+     * with credits: then reassembly can never wait for space it lacks. */
+    uint32_t m = (uint32_t)COC_RX_CREDITS_MAX * COC_MPS - 2u;
+
+    return (uint16_t)(m > 65535u ? 65535u : m);
+}
+
+void bh_l2cap_coc_init(void)
+{
+    for (unsigned i = 0; i < BH_CONFIG_L2CAP_COC_MAX_CHAN; i++) {
+        bh_dwork_cancel(&coc.chans[i].rtx);
+        bh_work_cancel(&coc.chans[i].resume);
+    }
+    memset(&coc.chans, 0, sizeof(coc.chans));
+    memset(&coc.listeners, 0, sizeof(coc.listeners));
+    memset(&coc.stats, 0, sizeof(coc.stats));
+    for (unsigned i = 0; i < BH_CONFIG_L2CAP_COC_MAX_CHAN; i++) {
+        bh_dwork_init(&coc.chans[i].rtx, coc_on_rtx);
+        bh_work_init(&coc.chans[i].resume, coc_on_resume);
+    }
+}
+
+/* ---- channels ---------------------------------------------------------------------------- */
+
+static unsigned coc_index(const struct coc_chan *ch)
+{
+    return (unsigned)(ch - coc.chans);
+}
+
+static struct bh_conn *coc_conn(const struct coc_chan *ch)
+{
+    struct bh_conn *c = bh_conn_at(ch->conn_idx);
+
+    return c != NULL && c->handle == ch->handle ? c : NULL;
+}
+
+static bool coc_on_link(const struct coc_chan *ch, const struct bh_conn *c)
+{
+    return ch->state != BH_L2CAP_COC_STATE_IDLE && ch->conn_idx == bh_conn_index(c) &&
+           ch->handle == c->handle;
+}
+
+/* The channel on c whose CID of ours is lcid, in any state but IDLE. */
+static struct coc_chan *coc_by_lcid(const struct bh_conn *c, uint16_t lcid)
+{
+    for (unsigned i = 0; i < BH_CONFIG_L2CAP_COC_MAX_CHAN; i++) {
+        if (coc_on_link(&coc.chans[i], c) && coc.chans[i].lcid == lcid) {
+            return &coc.chans[i];
+        }
+    }
+    return NULL;
+}
+
+static struct coc_chan *coc_by_rcid(const struct bh_conn *c, uint16_t rcid)
+{
+    for (unsigned i = 0; i < BH_CONFIG_L2CAP_COC_MAX_CHAN; i++) {
+        struct coc_chan *ch = &coc.chans[i];
+
+        if (coc_on_link(ch, c) && ch->rcid == rcid &&
+            ch->state != BH_L2CAP_COC_STATE_WAIT_CONN_RSP) {
+            return ch;
+        }
+    }
+    return NULL;
+}
+
+/* Our request with identifier id on c, if a channel waits for its answer. */
+static struct coc_chan *coc_by_sig_id(const struct bh_conn *c, uint8_t id)
+{
+    for (unsigned i = 0; i < BH_CONFIG_L2CAP_COC_MAX_CHAN; i++) {
+        struct coc_chan *ch = &coc.chans[i];
+
+        if (coc_on_link(ch, c) && ch->sig_id == id &&
+            (ch->state == BH_L2CAP_COC_STATE_WAIT_CONN_RSP ||
+             ch->state == BH_L2CAP_COC_STATE_WAIT_DISCONN_RSP)) {
+            return ch;
+        }
+    }
+    return NULL;
+}
+
+/* A free slot bound to c with a fresh CID of ours (0x0040-0x007F, unique
+ * on the link, Vol 3 Part A 2.1), or NULL. The caller sets its state. */
+static struct coc_chan *coc_alloc(struct bh_conn *c)
+{
+    struct coc_chan *ch = NULL;
+    uint16_t cid;
+
+    for (unsigned i = 0; i < BH_CONFIG_L2CAP_COC_MAX_CHAN && ch == NULL; i++) {
+        if (coc.chans[i].state == BH_L2CAP_COC_STATE_IDLE) {
+            ch = &coc.chans[i];
+        }
+    }
+    if (ch == NULL) {
+        return NULL;
+    }
+    for (cid = BH_L2CAP_CID_DYN_MIN; cid <= BH_L2CAP_CID_DYN_MAX; cid++) {
+        if (coc_by_lcid(c, cid) == NULL) {
+            break;
+        }
+    }
+    if (cid > BH_L2CAP_CID_DYN_MAX) {
+        return NULL;
+    }
+    ch->conn_idx = (uint8_t)bh_conn_index(c);
+    ch->handle = c->handle;
+    ch->lcid = cid;
+    return ch;
+}
+
+static void coc_set_state(struct coc_chan *ch, enum bh_l2cap_coc_state new_state)
+{
+    enum bh_l2cap_coc_state old = (enum bh_l2cap_coc_state)ch->state;
+
+    BH_LOG_DBG("conn 0x%04x cid 0x%04x: state %d -> %d", ch->handle, ch->lcid, old, new_state);
+    if (old == BH_L2CAP_COC_STATE_WAIT_CONN_RSP || old == BH_L2CAP_COC_STATE_WAIT_DISCONN_RSP) {
+        bh_dwork_cancel(&ch->rtx);
+    }
+    ch->state = (uint8_t)new_state;
+    switch (new_state) {
+    case BH_L2CAP_COC_STATE_WAIT_CONN_RSP:
+    case BH_L2CAP_COC_STATE_WAIT_DISCONN_RSP:
+        bh_dwork_reschedule(&ch->rtx, BH_CONFIG_L2CAP_SIG_TIMEOUT_MS);
+        /* Nothing more goes to or comes from the application. */
+        ch->tx_len = 0;
+        ch->tx_sdu_left = 0;
+        ch->tx_stalled = false;
+        ch->rx_pend = 0;
+        ch->rx_in_sdu = false;
+        break;
+    case BH_L2CAP_COC_STATE_CLOSED:
+        bh_work_cancel(&ch->resume);
+        break;
+    case BH_L2CAP_COC_STATE_IDLE:
+        bh_work_cancel(&ch->resume);
+        memset((uint8_t *)ch + offsetof(struct coc_chan, state), 0,
+               sizeof(*ch) - offsetof(struct coc_chan, state));
+        break;
+    default:
+        break;
+    }
+}
+
+static int coc_emit(uint8_t irq, const struct coc_chan *ch, uint16_t status)
+{
+    struct bh_ble_event ev = {.irq = irq, .conn = ch->handle};
+
+    ev.l2cap.cid = ch->lcid;
+    ev.l2cap.psm = ch->psm;
+    ev.l2cap.our_mtu = ch->our_mtu;
+    ev.l2cap.peer_mtu = ch->peer_mtu;
+    ev.l2cap.status = status;
+    return bh_ble_emit(&ev);
+}
+
+/* The channel ends: free the slot, then IRQ 24 as the last step. */
+static void coc_close(struct coc_chan *ch, uint16_t status)
+{
+    struct coc_chan copy;
+
+    coc_set_state(ch, BH_L2CAP_COC_STATE_CLOSED);
+    copy = *ch;
+    BH_LOG_INF("conn 0x%04x cid 0x%04x: closed (status %u)", ch->handle, ch->lcid, status);
+    coc_set_state(ch, BH_L2CAP_COC_STATE_IDLE);
+    (void)coc_emit(BH_IRQ_L2CAP_DISCONNECT, &copy, status);
+}
+
+/* ---- signalling we send --------------------------------------------------------------------- */
+
+static void coc_put_le16s(uint8_t *p, const uint16_t *v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        bh_put_le16(&p[2 * i], v[i]);
+    }
+}
+
+/* Disconnection Request, Vol 3 Part A 4.6: DCID (the peer's), SCID (ours). */
+static void coc_send_disconn_req(struct coc_chan *ch)
+{
+    struct bh_conn *c = coc_conn(ch);
+    uint16_t v[2] = {ch->rcid, ch->lcid};
+    uint8_t d[BH_L2CAP_DISCONNECTION_REQ_LEN];
+    int err;
+
+    if (c == NULL) {
+        return;
+    }
+    coc_put_le16s(d, v, 2);
+    ch->sig_id = bh_l2cap_sig_next_id(c);
+    err = bh_l2cap_sig_send(c, BH_L2CAP_SIG_DISCONNECTION_REQ, ch->sig_id, d, sizeof(d));
+    ch->disc_owed = err == -ENOBUFS;
+    if (ch->disc_owed) {
+        coc.stats.tx_no_buf++;
+        bh_buf_pool_wait(bh_hci_acl_pool(), &ch->resume);
+    }
+}
+
+/* We end an open channel (application, or a peer breaking the rules). */
+static void coc_start_disconnect(struct coc_chan *ch)
+{
+    coc_set_state(ch, BH_L2CAP_COC_STATE_WAIT_DISCONN_RSP);
+    coc_send_disconn_req(ch);
+}
+
+static void coc_violation(struct coc_chan *ch, uint32_t *counter, const char *what)
+{
+    (*counter)++;
+    BH_LOG_WRN("conn 0x%04x cid 0x%04x: %s: disconnecting the channel", ch->handle, ch->lcid, what);
+    coc_start_disconnect(ch);
+}
+
+/* Flow Control Credit Indication, Vol 3 Part A 4.24: our CID, credits.
+ * Give the peer what the free space backs beyond what it holds: at once
+ * when the application emptied the ring, else in batches of half the
+ * maximum, so that a slow reader does not cost one PDU per read. */
+static void coc_give_credits(struct coc_chan *ch)
+{
+    uint32_t free_bytes = (uint32_t)COC_RX_SIZE - ch->rx_avail - ch->rx_pend;
+    uint32_t backed = free_bytes / COC_MPS;
+    uint32_t grant;
+    uint8_t d[BH_L2CAP_FLOW_CONTROL_CREDIT_IND_LEN];
+    struct bh_conn *c = coc_conn(ch);
+    int err;
+
+    if (c == NULL || ch->state != BH_L2CAP_COC_STATE_OPEN || backed <= ch->rx_credits) {
+        return;
+    }
+    grant = backed - ch->rx_credits;
+    if (grant > BH_L2CAP_LE_CREDITS_MAX - (uint32_t)ch->rx_credits) {
+        grant = BH_L2CAP_LE_CREDITS_MAX - (uint32_t)ch->rx_credits;
+    }
+    if (grant == 0 || (ch->rx_avail != 0 && grant * 2 < COC_RX_CREDITS_MAX)) {
+        return;
+    }
+    bh_put_le16(&d[0], ch->lcid);
+    bh_put_le16(&d[2], (uint16_t)grant);
+    err = bh_l2cap_sig_send(c, BH_L2CAP_SIG_FLOW_CONTROL_CREDIT_IND, bh_l2cap_sig_next_id(c), d,
+                            sizeof(d));
+    if (err == -ENOBUFS) {
+        coc.stats.tx_no_buf++;
+        bh_buf_pool_wait(bh_hci_acl_pool(), &ch->resume);
+        return;
+    }
+    if (err == 0) {
+        ch->rx_credits = (uint16_t)(ch->rx_credits + grant);
+        coc.stats.credits_sent += grant;
+    }
+}
+
+/* ---- rings ---------------------------------------------------------------------------------- */
+
+static void ring_put(uint8_t *mem, uint16_t size, uint32_t at, const uint8_t *src, uint16_t n)
+{
+    uint16_t off = (uint16_t)(at % size);
+    uint16_t first = (uint16_t)(size - off < n ? size - off : n);
+
+    memcpy(&mem[off], src, first);
+    memcpy(mem, src + first, (size_t)(n - first));
+}
+
+static void ring_get(const uint8_t *mem, uint16_t size, uint16_t at, uint8_t *dst, uint16_t n)
+{
+    uint16_t first = (uint16_t)(size - at < n ? size - at : n);
+
+    memcpy(dst, &mem[at], first);
+    memcpy(dst + first, mem, (size_t)(n - first));
+}
+
+/* ---- transmit ------------------------------------------------------------------------------- */
+
+static uint16_t coc_tx_take(struct coc_chan *ch, uint8_t *dst, uint16_t n)
+{
+    ring_get(coc.tx_mem[coc_index(ch)], COC_TX_SIZE, ch->tx_head, dst, n);
+    ch->tx_head = (uint16_t)((ch->tx_head + n) % COC_TX_SIZE);
+    ch->tx_len = (uint16_t)(ch->tx_len - n);
+    return n;
+}
+
+/* Largest SDU send() takes: the peer's MTU, and what the ring holds. */
+static uint16_t coc_tx_sdu_max(const struct coc_chan *ch)
+{
+    return ch->peer_mtu < COC_TX_SIZE - 2 ? ch->peer_mtu : (uint16_t)(COC_TX_SIZE - 2);
+}
+
+/* One K-frame (Vol 3 Part A 3.4.2): the first of an SDU starts with the
+ * 2-byte SDU length; payload at most min(peer MPS, our MPS). */
+static void coc_build_kframe(struct coc_chan *ch, struct bh_buf *buf)
+{
+    uint16_t room = ch->peer_mps < COC_MPS ? ch->peer_mps : COC_MPS;
+    uint16_t n;
+    uint8_t *p;
+
+    if (ch->tx_sdu_left == 0) {
+        uint8_t hdr[2];
+
+        coc_tx_take(ch, hdr, 2);
+        ch->tx_sdu_left = bh_get_le16(hdr);
+        p = bh_buf_add(buf, 2);
+        BH_ASSERT(p != NULL);
+        memcpy(p, hdr, 2);
+        room = (uint16_t)(room - 2);
+    }
+    n = ch->tx_sdu_left < room ? ch->tx_sdu_left : room;
+    p = bh_buf_add(buf, n);
+    BH_ASSERT(p != NULL);
+    coc_tx_take(ch, p, n);
+    ch->tx_sdu_left = (uint16_t)(ch->tx_sdu_left - n);
+}
+
+/* Send K-frames while we hold credits and ACL buffers; then IRQ 26 if it
+ * was owed and an SDU of the largest size fits again. */
+static void coc_tx_pump(struct coc_chan *ch, bool may_emit)
+{
+    struct bh_conn *c = coc_conn(ch);
+
+    while (c != NULL && ch->state == BH_L2CAP_COC_STATE_OPEN && ch->tx_len > 0 &&
+           ch->tx_credits > 0) {
+        struct bh_buf *buf = bh_l2cap_buf_alloc();
+
+        if (buf == NULL) {
+            coc.stats.tx_no_buf++;
+            bh_buf_pool_wait(bh_hci_acl_pool(), &ch->resume);
+            break;
+        }
+        coc_build_kframe(ch, buf);
+        ch->tx_credits--;
+        coc.stats.tx_frames++;
+        if (bh_l2cap_send(c, ch->rcid, buf) < 0) { /* consumes buf */
+            break;
+        }
+    }
+    if (may_emit && ch->state == BH_L2CAP_COC_STATE_OPEN && ch->tx_stalled &&
+        COC_TX_SIZE - ch->tx_len >= coc_tx_sdu_max(ch) + 2) {
+        ch->tx_stalled = false;
+        (void)coc_emit(BH_IRQ_L2CAP_SEND_READY, ch, 0);
+    }
+}
+
+static void coc_on_resume(struct bh_work *work)
+{
+    struct coc_chan *ch = BH_CONTAINER_OF(work, struct coc_chan, resume);
+
+    if (ch->state == BH_L2CAP_COC_STATE_WAIT_DISCONN_RSP && ch->disc_owed) {
+        coc_send_disconn_req(ch);
+        return;
+    }
+    if (ch->state == BH_L2CAP_COC_STATE_OPEN) {
+        coc_give_credits(ch);
+        coc_tx_pump(ch, true);
+    }
+}
+
+static void coc_on_rtx(struct bh_work *work)
+{
+    struct coc_chan *ch = BH_CONTAINER_OF(bh_dwork_from_work(work), struct coc_chan, rtx);
+
+    if (ch->state != BH_L2CAP_COC_STATE_WAIT_CONN_RSP &&
+        ch->state != BH_L2CAP_COC_STATE_WAIT_DISCONN_RSP) {
+        return;
+    }
+    coc.stats.rtx_timeouts++;
+    BH_LOG_WRN("conn 0x%04x cid 0x%04x: no response to id 0x%02x", ch->handle, ch->lcid,
+               ch->sig_id);
+    /* Vol 3 Part A 6.2.1: the channel is given up; a late answer is dropped. */
+    coc_close(ch, ch->state == BH_L2CAP_COC_STATE_WAIT_CONN_RSP ? BH_L2CAP_COC_STATUS_TIMEOUT : 0);
+}
+
+/* ---- receive -------------------------------------------------------------------------------- */
+
+/* A K-frame, Vol 3 Part A 3.4.2, under the rules of 10.1 and 3.4.3. */
+bool bh_l2cap_coc_rx(struct bh_conn *c, uint16_t cid, struct bh_rd *r)
+{
+    struct coc_chan *ch = coc_by_lcid(c, cid);
+    const uint8_t *data;
+    uint16_t n;
+
+    if (ch == NULL || ch->state != BH_L2CAP_COC_STATE_OPEN) {
+        coc.stats.rx_unknown_cid++; /* closed, or closing: discarded */
+        return false;
+    }
+    if (ch->rx_credits == 0) {
+        coc_violation(ch, &coc.stats.rx_no_credit, "K-frame without credit");
+        return true;
+    }
+    ch->rx_credits--;
+    if (r->left > COC_MPS) {
+        coc_violation(ch, &coc.stats.rx_over_mps, "K-frame above MPS");
+        return true;
+    }
+    if (!ch->rx_in_sdu) {
+        ch->rx_sdu_len = bh_rd_le16(r);
+        if (r->err) {
+            coc_violation(ch, &coc.stats.rx_bad_sdu, "first K-frame without SDU length");
+            return true;
+        }
+        if (ch->rx_sdu_len > ch->our_mtu) {
+            coc_violation(ch, &coc.stats.rx_over_mtu, "SDU above MTU");
+            return true;
+        }
+        ch->rx_in_sdu = true;
+        ch->rx_pend = 0;
+    }
+    data = bh_rd_rest(r, &n);
+    if ((uint32_t)ch->rx_pend + n > ch->rx_sdu_len ||
+        (uint32_t)ch->rx_avail + ch->rx_pend + n > COC_RX_SIZE) {
+        coc_violation(ch, &coc.stats.rx_bad_sdu, "K-frames beyond the SDU length");
+        return true;
+    }
+    ring_put(coc.rx_mem[coc_index(ch)], COC_RX_SIZE,
+             (uint32_t)ch->rx_head + ch->rx_avail + ch->rx_pend, data, n);
+    ch->rx_pend = (uint16_t)(ch->rx_pend + n);
+    if (ch->rx_pend < ch->rx_sdu_len) {
+        return true;
+    }
+    ch->rx_avail = (uint16_t)(ch->rx_avail + ch->rx_pend);
+    ch->rx_pend = 0;
+    ch->rx_in_sdu = false;
+    if (ch->rx_sdu_len == 0) {
+        coc_give_credits(ch); /* an empty SDU: nothing to read, nothing held */
+        return true;
+    }
+    (void)coc_emit(BH_IRQ_L2CAP_RECV, ch, 0);
+    return true;
+}
+
+/* ---- signalling we receive ------------------------------------------------------------------ */
+
+static const struct coc_listener *coc_listener_find(uint16_t psm)
+{
+    for (unsigned i = 0; i < BH_CONFIG_L2CAP_COC_MAX_LISTEN; i++) {
+        if (psm != 0 && coc.listeners[i].psm == psm) {
+            return &coc.listeners[i];
+        }
+    }
+    return NULL;
+}
+
+/* The result a listener's security demands give on link c, Vol 3 Part A
+ * 4.23 Table 4.16 (and Vol 3 Part C 10.3): no encryption yet is
+ * Insufficient Encryption if we hold keys for the peer (it may just
+ * encrypt), else Insufficient Authentication (it must pair). */
+static uint16_t coc_check_security(const struct bh_conn *c, uint8_t sec)
+{
+    if ((sec & (BH_L2CAP_COC_SEC_ENCRYPT | BH_L2CAP_COC_SEC_AUTHEN | BH_L2CAP_COC_SEC_KEY16)) &&
+        !c->encrypted) {
+        return c->bonded ? BH_L2CAP_LE_RESULT_INSUFFICIENT_ENCRYPTION
+                         : BH_L2CAP_LE_RESULT_INSUFFICIENT_AUTHENTICATION;
+    }
+    if ((sec & BH_L2CAP_COC_SEC_AUTHEN) && !c->authenticated) {
+        return BH_L2CAP_LE_RESULT_INSUFFICIENT_AUTHENTICATION;
+    }
+    if ((sec & BH_L2CAP_COC_SEC_KEY16) && c->key_size < 16) {
+        return BH_L2CAP_LE_RESULT_ENCRYPTION_KEY_SIZE_TOO_SHORT;
+    }
+    return BH_L2CAP_LE_RESULT_SUCCESS;
+}
+
+struct coc_conn_req {
+    uint16_t psm, mtu, mps, credits, scid;
+};
+
+/* Everything a request can fail on before a channel is taken. */
+static uint16_t coc_check_conn_req(const struct bh_conn *c, const struct coc_conn_req *q,
+                                   const struct coc_listener **l)
+{
+    uint16_t result;
+
+    *l = coc_listener_find(q->psm);
+    if (*l == NULL) {
+        return BH_L2CAP_LE_RESULT_SPSM_NOT_SUPPORTED;
+    }
+    result = coc_check_security(c, (*l)->sec);
+    if (result != BH_L2CAP_LE_RESULT_SUCCESS) {
+        return result;
+    }
+    if (q->scid < BH_L2CAP_CID_DYN_MIN || q->scid > BH_L2CAP_CID_DYN_MAX) {
+        return BH_L2CAP_LE_RESULT_INVALID_SOURCE_CID;
+    }
+    if (coc_by_rcid(c, q->scid) != NULL) {
+        return BH_L2CAP_LE_RESULT_SOURCE_CID_ALREADY_ALLOCATED;
+    }
+    if (q->mtu < BH_L2CAP_LE_MTU_MIN || q->mps < BH_L2CAP_LE_MPS_MIN ||
+        q->mps > BH_L2CAP_LE_MPS_MAX) {
+        return BH_L2CAP_LE_RESULT_UNACCEPTABLE_PARAMS;
+    }
+    return BH_L2CAP_LE_RESULT_SUCCESS;
+}
+
+/* LE Credit Based Connection Response, Vol 3 Part A 4.23: on failure every
+ * field but the result is zero. */
+static int coc_send_conn_rsp(struct bh_conn *c, uint8_t id, const struct coc_chan *ch,
+                             uint16_t result)
+{
+    uint16_t v[5] = {0, 0, 0, 0, result};
+    uint8_t d[BH_L2CAP_LE_CREDIT_BASED_CONN_RSP_LEN];
+
+    if (result == BH_L2CAP_LE_RESULT_SUCCESS) {
+        v[0] = ch->lcid;
+        v[1] = ch->our_mtu;
+        v[2] = COC_MPS;
+        v[3] = ch->rx_credits;
+    } else {
+        coc.stats.conn_refused++;
+        BH_LOG_INF("conn 0x%04x: LE credit based connection refused (0x%04x)", c->handle, result);
+    }
+    coc_put_le16s(d, v, 5);
+    return bh_l2cap_sig_send(c, BH_L2CAP_SIG_LE_CREDIT_BASED_CONN_RSP, id, d, sizeof(d));
+}
+
+/* LE Credit Based Connection Request, Vol 3 Part A 4.22: SPSM, MTU, MPS,
+ * Initial Credits, Source CID. The application's accept hook (IRQ 22)
+ * may refuse: No Resources Available (0x0004), the result NimBLE gives
+ * for an application's refusal, or Insufficient Authorization (0x0006)
+ * when the listener asked for BH_L2CAP_COC_SEC_AUTHOR. */
+void bh_l2cap_coc_rx_le_credit_based_conn_req(struct bh_conn *c, uint8_t id, struct bh_rd *r)
+{
+    struct coc_conn_req q;
+    const struct coc_listener *l;
+    struct coc_chan *ch = NULL;
+    uint16_t result;
+
+    q.psm = bh_rd_le16(r);
+    q.mtu = bh_rd_le16(r);
+    q.mps = bh_rd_le16(r);
+    q.credits = bh_rd_le16(r);
+    q.scid = bh_rd_le16(r);
+    BH_ASSERT(bh_rd_done(r)); /* the table row checked the length */
+    result = coc_check_conn_req(c, &q, &l);
+    if (result == BH_L2CAP_LE_RESULT_SUCCESS) {
+        ch = coc_alloc(c);
+        result = ch == NULL ? BH_L2CAP_LE_RESULT_NO_RESOURCES : result;
+    }
+    if (ch != NULL) {
+        ch->psm = q.psm;
+        ch->rcid = q.scid;
+        ch->our_mtu = l->mtu;
+        ch->peer_mtu = q.mtu;
+        ch->peer_mps = q.mps;
+        ch->tx_credits = q.credits;
+        ch->rx_credits = COC_RX_CREDITS_MAX;
+        coc_set_state(ch, BH_L2CAP_COC_STATE_ACCEPTING);
+        if (coc_emit(BH_IRQ_L2CAP_ACCEPT, ch, 0) != 0) {
+            result = (l->sec & BH_L2CAP_COC_SEC_AUTHOR) != 0
+                         ? BH_L2CAP_LE_RESULT_INSUFFICIENT_AUTHORIZATION
+                         : BH_L2CAP_LE_RESULT_NO_RESOURCES;
+        }
+        if (ch->state != BH_L2CAP_COC_STATE_ACCEPTING) {
+            return; /* the hook dropped the link: the channel went with it */
+        }
+    }
+    if (coc_send_conn_rsp(c, id, ch, result) < 0 && ch != NULL &&
+        result == BH_L2CAP_LE_RESULT_SUCCESS) {
+        coc.stats.tx_no_buf++;
+        result = BH_L2CAP_LE_RESULT_NO_RESOURCES; /* the peer never learns: forget it */
+    }
+    if (ch == NULL) {
+        return;
+    }
+    if (result != BH_L2CAP_LE_RESULT_SUCCESS) {
+        coc_set_state(ch, BH_L2CAP_COC_STATE_IDLE);
+        return;
+    }
+    coc_set_state(ch, BH_L2CAP_COC_STATE_OPEN);
+    BH_LOG_INF("conn 0x%04x cid 0x%04x: accepted psm 0x%04x", c->handle, ch->lcid, ch->psm);
+    (void)coc_emit(BH_IRQ_L2CAP_CONNECT, ch, 0);
+    coc_tx_pump(ch, true); /* the application may have queued data from IRQ 23 */
+}
+
+/* LE Credit Based Connection Response, Vol 3 Part A 4.23: DCID, MTU, MPS,
+ * Initial Credits, Result. A success with bad values is unusable: we say
+ * so with a Disconnection Request (if the CID can be named) and fail. */
+void bh_l2cap_coc_rx_le_credit_based_conn_rsp(struct bh_conn *c, uint8_t id, struct bh_rd *r)
+{
+    struct coc_chan *ch = coc_by_sig_id(c, id);
+    uint16_t dcid = bh_rd_le16(r);
+    uint16_t mtu = bh_rd_le16(r);
+    uint16_t mps = bh_rd_le16(r);
+    uint16_t credits = bh_rd_le16(r);
+    uint16_t result = bh_rd_le16(r);
+    bool cid_ok;
+
+    if (ch == NULL || ch->state != BH_L2CAP_COC_STATE_WAIT_CONN_RSP) {
+        coc.stats.rx_unexpected_rsp++;
+        return;
+    }
+    if (result != BH_L2CAP_LE_RESULT_SUCCESS) {
+        coc_close(ch, result);
+        return;
+    }
+    cid_ok = dcid >= BH_L2CAP_CID_DYN_MIN && dcid <= BH_L2CAP_CID_DYN_MAX &&
+             coc_by_rcid(c, dcid) == NULL;
+    if (!cid_ok || mtu < BH_L2CAP_LE_MTU_MIN || mps < BH_L2CAP_LE_MPS_MIN ||
+        mps > BH_L2CAP_LE_MPS_MAX) {
+        BH_LOG_WRN("conn 0x%04x: connection response with bad values", c->handle);
+        if (cid_ok) {
+            uint16_t v[2] = {dcid, ch->lcid};
+            uint8_t d[BH_L2CAP_DISCONNECTION_REQ_LEN];
+
+            coc_put_le16s(d, v, 2);
+            (void)bh_l2cap_sig_send(c, BH_L2CAP_SIG_DISCONNECTION_REQ, bh_l2cap_sig_next_id(c), d,
+                                    sizeof(d));
+        }
+        coc_close(ch, BH_L2CAP_LE_RESULT_UNACCEPTABLE_PARAMS);
+        return;
+    }
+    ch->rcid = dcid;
+    ch->peer_mtu = mtu;
+    ch->peer_mps = mps;
+    ch->tx_credits = credits;
+    coc_set_state(ch, BH_L2CAP_COC_STATE_OPEN);
+    BH_LOG_INF("conn 0x%04x cid 0x%04x: connected to psm 0x%04x", c->handle, ch->lcid, ch->psm);
+    (void)coc_emit(BH_IRQ_L2CAP_CONNECT, ch, 0);
+}
+
+/* Flow Control Credit Indication, Vol 3 Part A 4.24: the CID is the
+ * sender's, our destination. 10.1: past 65535 credits the channel goes. */
+void bh_l2cap_coc_rx_flow_control_credit_ind(struct bh_conn *c, uint8_t id, struct bh_rd *r)
+{
+    uint16_t cid = bh_rd_le16(r);
+    uint16_t credits = bh_rd_le16(r);
+    struct coc_chan *ch = coc_by_rcid(c, cid);
+
+    (void)id;
+    if (ch == NULL || ch->state != BH_L2CAP_COC_STATE_OPEN) {
+        coc.stats.rx_unexpected_rsp++;
+        return;
+    }
+    if ((uint32_t)ch->tx_credits + credits > BH_L2CAP_LE_CREDITS_MAX) {
+        coc_violation(ch, &coc.stats.credit_overflow, "credits past 65535");
+        return;
+    }
+    ch->tx_credits = (uint16_t)(ch->tx_credits + credits);
+    coc_tx_pump(ch, true);
+}
+
+/* Disconnection Request, Vol 3 Part A 4.6: DCID (ours), SCID (the
+ * peer's). No such channel: Command Reject, Invalid CID (4.1) with both. */
+void bh_l2cap_coc_rx_disconnection_req(struct bh_conn *c, uint8_t id, struct bh_rd *r)
+{
+    uint8_t d[BH_L2CAP_DISCONNECTION_RSP_LEN];
+    uint16_t dcid = bh_rd_le16(r);
+    uint16_t scid = bh_rd_le16(r);
+    struct coc_chan *ch = coc_by_lcid(c, dcid);
+    uint16_t v[2] = {dcid, scid};
+
+    coc_put_le16s(d, v, 2);
+    if (ch == NULL || ch->rcid != scid ||
+        (ch->state != BH_L2CAP_COC_STATE_OPEN &&
+         ch->state != BH_L2CAP_COC_STATE_WAIT_DISCONN_RSP)) {
+        (void)bh_l2cap_sig_send_reject(c, id, BH_L2CAP_REJECT_INVALID_CID, d, sizeof(d));
+        return;
+    }
+    (void)bh_l2cap_sig_send(c, BH_L2CAP_SIG_DISCONNECTION_RSP, id, d, sizeof(d));
+    coc_close(ch, 0);
+}
+
+/* Disconnection Response, Vol 3 Part A 4.7: DCID (the peer's), SCID (ours). */
+void bh_l2cap_coc_rx_disconnection_rsp(struct bh_conn *c, uint8_t id, struct bh_rd *r)
+{
+    uint16_t dcid = bh_rd_le16(r);
+    uint16_t scid = bh_rd_le16(r);
+    struct coc_chan *ch = coc_by_sig_id(c, id);
+
+    if (ch == NULL || ch->state != BH_L2CAP_COC_STATE_WAIT_DISCONN_RSP || ch->lcid != scid ||
+        ch->rcid != dcid) {
+        coc.stats.rx_unexpected_rsp++;
+        return;
+    }
+    coc_close(ch, 0);
+}
+
+bool bh_l2cap_coc_rx_command_reject(struct bh_conn *c, uint8_t id)
+{
+    struct coc_chan *ch = coc_by_sig_id(c, id);
+
+    if (ch == NULL) {
+        return false;
+    }
+    /* A peer without credit-based channels, or one that lost ours. */
+    coc_close(ch, ch->state == BH_L2CAP_COC_STATE_WAIT_CONN_RSP ? BH_L2CAP_COC_STATUS_REFUSED : 0);
+    return true;
+}
+
+void bh_l2cap_coc_conn_down(struct bh_conn *c)
+{
+    for (unsigned i = 0; i < BH_CONFIG_L2CAP_COC_MAX_CHAN; i++) {
+        struct coc_chan *ch = &coc.chans[i];
+
+        if (!coc_on_link(ch, c)) {
+            continue;
+        }
+        coc_close(ch, ch->state == BH_L2CAP_COC_STATE_WAIT_CONN_RSP
+                          ? BH_L2CAP_COC_STATUS_NOT_CONNECTED
+                          : 0);
+    }
+}
+
+/* ---- the application's side ------------------------------------------------------------------ */
+
+static uint16_t coc_clamp_mtu(uint16_t mtu)
+{
+    uint16_t max = bh_l2cap_coc_mtu_max();
+
+    if (mtu < BH_L2CAP_LE_MTU_MIN) {
+        return BH_L2CAP_LE_MTU_MIN;
+    }
+    return mtu > max ? max : mtu;
+}
+
+int bh_l2cap_coc_listen(uint16_t psm, uint16_t mtu, uint8_t sec)
+{
+    struct coc_listener *slot = NULL;
+
+    if (psm == 0 || psm > BH_L2CAP_LE_PSM_MAX) {
+        return -EINVAL;
+    }
+    for (unsigned i = 0; i < BH_CONFIG_L2CAP_COC_MAX_LISTEN; i++) {
+        struct coc_listener *l = &coc.listeners[i];
+
+        if (l->psm == psm || (slot == NULL && l->psm == 0)) {
+            slot = l;
+        }
+        if (l->psm == psm) {
+            break;
+        }
+    }
+    if (slot == NULL) {
+        return -ENOMEM;
+    }
+    slot->psm = psm;
+    slot->mtu = coc_clamp_mtu(mtu);
+    slot->sec = sec;
+    return 0;
+}
+
+int bh_l2cap_coc_connect(struct bh_conn *c, uint16_t psm, uint16_t mtu)
+{
+    struct coc_chan *ch;
+    uint8_t d[BH_L2CAP_LE_CREDIT_BASED_CONN_REQ_LEN];
+    uint16_t v[5];
+    int err;
+
+    if (psm == 0 || psm > BH_L2CAP_LE_PSM_MAX) {
+        return -EINVAL;
+    }
+    ch = coc_alloc(c);
+    if (ch == NULL) {
+        return -ENOMEM;
+    }
+    ch->psm = psm;
+    ch->our_mtu = coc_clamp_mtu(mtu);
+    ch->rx_credits = COC_RX_CREDITS_MAX;
+    ch->sig_id = bh_l2cap_sig_next_id(c);
+    v[0] = psm;
+    v[1] = ch->our_mtu;
+    v[2] = COC_MPS;
+    v[3] = ch->rx_credits;
+    v[4] = ch->lcid;
+    coc_put_le16s(d, v, 5);
+    err = bh_l2cap_sig_send(c, BH_L2CAP_SIG_LE_CREDIT_BASED_CONN_REQ, ch->sig_id, d, sizeof(d));
+    if (err < 0) {
+        coc_set_state(ch, BH_L2CAP_COC_STATE_IDLE);
+        return err;
+    }
+    coc_set_state(ch, BH_L2CAP_COC_STATE_WAIT_CONN_RSP);
+    return 0;
+}
+
+int bh_l2cap_coc_disconnect(struct bh_conn *c, uint16_t cid)
+{
+    struct coc_chan *ch = coc_by_lcid(c, cid);
+
+    if (ch == NULL) {
+        return -EINVAL;
+    }
+    if (ch->state == BH_L2CAP_COC_STATE_WAIT_DISCONN_RSP) {
+        return -EALREADY;
+    }
+    if (ch->state != BH_L2CAP_COC_STATE_OPEN) {
+        return -EINVAL;
+    }
+    coc_start_disconnect(ch);
+    return 0;
+}
+
+int bh_l2cap_coc_send(struct bh_conn *c, uint16_t cid, const uint8_t *data, size_t len,
+                      bool *stalled)
+{
+    struct coc_chan *ch = coc_by_lcid(c, cid);
+    uint8_t hdr[2];
+    uint16_t max;
+
+    if (ch == NULL || ch->state != BH_L2CAP_COC_STATE_OPEN || (data == NULL && len != 0)) {
+        return -EINVAL;
+    }
+    max = coc_tx_sdu_max(ch);
+    if (len > max) {
+        return -EINVAL;
+    }
+    if ((size_t)(COC_TX_SIZE - ch->tx_len) < len + 2) {
+        ch->tx_stalled = true;
+        *stalled = true;
+        return -ENOMEM;
+    }
+    bh_put_le16(hdr, (uint16_t)len);
+    ring_put(coc.tx_mem[coc_index(ch)], COC_TX_SIZE, (uint32_t)ch->tx_head + ch->tx_len, hdr, 2);
+    ring_put(coc.tx_mem[coc_index(ch)], COC_TX_SIZE, (uint32_t)ch->tx_head + ch->tx_len + 2, data,
+             (uint16_t)len);
+    ch->tx_len = (uint16_t)(ch->tx_len + 2 + len);
+    coc_tx_pump(ch, false);
+    *stalled = COC_TX_SIZE - ch->tx_len < max + 2;
+    ch->tx_stalled = *stalled;
+    return 0;
+}
+
+int bh_l2cap_coc_recv(struct bh_conn *c, uint16_t cid, uint8_t *buf, size_t *len)
+{
+    struct coc_chan *ch = coc_by_lcid(c, cid);
+    uint16_t n;
+
+    if (ch == NULL || ch->state != BH_L2CAP_COC_STATE_OPEN) {
+        return -EINVAL;
+    }
+    if (buf == NULL) {
+        *len = ch->rx_avail;
+        return 0;
+    }
+    n = *len < ch->rx_avail ? (uint16_t)*len : ch->rx_avail;
+    ring_get(coc.rx_mem[coc_index(ch)], COC_RX_SIZE, ch->rx_head, buf, n);
+    ch->rx_head = (uint16_t)((ch->rx_head + n) % COC_RX_SIZE);
+    ch->rx_avail = (uint16_t)(ch->rx_avail - n);
+    *len = n;
+    coc_give_credits(ch);
+    return 0;
+}
