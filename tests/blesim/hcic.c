@@ -413,6 +413,22 @@ int hcic_cmd(struct hcic *h, uint16_t op, const void *params, uint8_t len, uint8
     return -ETIMEDOUT;
 }
 
+int hcic_pump(struct hcic *h)
+{
+    return hcic_read_some(h, 0);
+}
+
+bool hcic_next(struct hcic *h, struct hcic_pkt *out)
+{
+    if (h->bl_n == 0) {
+        return false;
+    }
+    *out = h->backlog[h->bl_head];
+    h->bl_head = (h->bl_head + 1) % HCIC_BACKLOG;
+    h->bl_n--;
+    return true;
+}
+
 bool hcic_wait_closed(struct hcic *h, int timeout_ms)
 {
     int64_t end = hcic_now_ms() + timeout_ms;

@@ -62,6 +62,12 @@ bool hcic_got_evt(struct hcic *h, uint8_t code, uint16_t sub, int timeout_ms);
  * Command Complete return parameters (status included). */
 int hcic_cmd(struct hcic *h, uint16_t op, const void *params, uint8_t len, uint8_t *ret,
              size_t cap);
+/* For a caller that polls several clients' fds itself (the throughput
+ * benchmark): one read of what is there now into the backlog, never
+ * blocking. Returns 0, -ETIMEDOUT (nothing to read), -EPIPE or -EPROTO. */
+int hcic_pump(struct hcic *h);
+/* Removes the oldest backlog packet into *out; false when the backlog is empty. */
+bool hcic_next(struct hcic *h, struct hcic_pkt *out);
 /* True once the peer closed the connection (read returns 0) within timeout. */
 bool hcic_wait_closed(struct hcic *h, int timeout_ms);
 

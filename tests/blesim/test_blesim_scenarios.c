@@ -22,6 +22,8 @@
 #define OP_READ_REMOTE_VERSION 0x041D
 #define OP_SET_EVENT_MASK 0x0C01
 #define OP_RESET 0x0C03
+#define OP_WRITE_LOCAL_NAME 0x0C13
+#define OP_READ_LOCAL_NAME 0x0C14
 #define OP_READ_LOCAL_VERSION 0x1001
 #define OP_READ_LOCAL_COMMANDS 0x1002
 #define OP_READ_BD_ADDR 0x1009
@@ -192,6 +194,26 @@ static void test_blesim_init_commands_report_truthfully(void)
     BH_CHECK_EQ(hcic_cmd(&cl[0], OP_LE_READ_LOCAL_FEATURES, NULL, 0, r, sizeof(r)), 0);
     BH_CHECK_EQ(r[1], 0x2F); /* encryption, CPR, ext reject, periph feat, DLE */
     BH_CHECK_EQ(r[2], 0x01); /* 2M PHY, no extended advertising */
+    stop_sim();
+}
+
+/* BTstack's init reads the local name (docs: README "Interoperability"):
+ * "blesim" by default, what Write Local Name stored after it, reported in
+ * Supported Commands octet 7 bits 0 and 1. */
+static void test_blesim_local_name_write_read(void)
+{
+    uint8_t r[260];
+    uint8_t name[248] = "blesim peer";
+
+    start_sim(fast_args, 1);
+    BH_CHECK_EQ(hcic_cmd(&cl[0], OP_READ_LOCAL_NAME, NULL, 0, r, sizeof(r)), 0);
+    BH_CHECK_MEM(r + 1, "blesim\0", 7);
+    BH_CHECK_EQ(hcic_cmd(&cl[0], OP_WRITE_LOCAL_NAME, name, 248, NULL, 0), 0);
+    BH_CHECK_EQ(hcic_cmd(&cl[0], OP_READ_LOCAL_NAME, NULL, 0, r, sizeof(r)), 0);
+    BH_CHECK_MEM(r + 1, name, 248);
+    BH_CHECK_EQ(hcic_cmd(&cl[0], OP_WRITE_LOCAL_NAME, name, 247, NULL, 0), 0x12);
+    BH_CHECK_EQ(hcic_cmd(&cl[0], OP_READ_LOCAL_COMMANDS, NULL, 0, r, sizeof(r)), 0);
+    BH_CHECK_EQ(r[1 + 7] & 0x03, 0x03);
     stop_sim();
 }
 
@@ -648,6 +670,7 @@ static void test_blesim_fault_cmd_delay(void)
 
 BH_TEST_MAIN(BH_TEST(test_blesim_init_commands_report_truthfully),
              BH_TEST(test_blesim_unknown_cmd_0x01_bad_length_0x12),
+             BH_TEST(test_blesim_local_name_write_read),
              BH_TEST(test_blesim_adv_active_scan_reports_once),
              BH_TEST(test_blesim_connect_then_central_disconnects),
              BH_TEST(test_blesim_connect_then_peripheral_disconnects),

@@ -55,6 +55,10 @@ static void ctrl_mark_dead(struct ctrl *c, const char *why)
 
 static void ctrl_flush(struct ctrl *c)
 {
+    if (c->fd < 0) {
+        c->out_len = 0; /* a virtual client (fd -1): output is dropped once captured */
+        return;
+    }
     while (c->out_len > 0 && !c->dead) {
         ssize_t n = write(c->fd, c->out, c->out_len);
 
@@ -431,6 +435,22 @@ static void ctrl_on_packet(void *ctx, uint8_t type, const uint8_t *pkt, uint16_t
 
 /* ---- client fd ---------------------------------------------------------------------- */
 
+/* Bytes from the host: H4 framing, then commands and ACL. A byte that is
+ * not a command/ACL indicator, or a packet longer than our buffers, drops
+ * the client (its peers see a supervision timeout). */
+void ctrl_feed(struct ctrl *c, const uint8_t *buf, size_t n)
+{
+    if (c->dead) {
+        return;
+    }
+    int err = bh_h4_feed(&c->h4, buf, n);
+    if (err == -EPROTO) {
+        ctrl_mark_dead(c, "invalid H4 packet indicator");
+    } else if (err == -EMSGSIZE) {
+        ctrl_mark_dead(c, "oversize H4 packet");
+    }
+}
+
 static void ctrl_on_ready(struct sim_fd *f, short revents)
 {
     struct ctrl *c = SIM_CONTAINER_OF(f, struct ctrl, fdw);
@@ -453,12 +473,7 @@ static void ctrl_on_ready(struct sim_fd *f, short revents)
         ctrl_mark_dead(c, NULL);
         return;
     }
-    int err = bh_h4_feed(&c->h4, buf, (size_t)n);
-    if (err == -EPROTO) {
-        ctrl_mark_dead(c, "invalid H4 packet indicator");
-    } else if (err == -EMSGSIZE) {
-        ctrl_mark_dead(c, "oversize H4 packet");
-    }
+    ctrl_feed(c, buf, (size_t)n);
 }
 
 void ctrl_reset_state(struct ctrl *c)
@@ -477,6 +492,8 @@ void ctrl_reset_state(struct ctrl *c)
     c->scan.itvl_625us = 0x0010;
     c->scan.window_625us = 0x0010;
     c->fal_n = 0;
+    memset(c->local_name, 0, sizeof(c->local_name));
+    memcpy(c->local_name, "blesim", 6);
     c->rand_set = false;
     memset(c->rand_addr, 0, 6);
     /* Vol 4 Part E 7.3.1, 7.3.69, 7.8.1: default masks */
@@ -499,7 +516,9 @@ struct ctrl *ctrl_attach(int fd, bool is_pty)
 
     if (c == NULL || (c->rxbuf = malloc(bufsz)) == NULL) {
         free(c);
-        close(fd);
+        if (fd >= 0) {
+            close(fd);
+        }
         return NULL;
     }
     c->idx = ctrl_ctx.next_idx++;
@@ -519,9 +538,14 @@ struct ctrl *ctrl_attach(int fd, bool is_pty)
     c->fdw.fd = fd;
     c->fdw.events = POLLIN;
     c->fdw.on_ready = ctrl_on_ready;
-    sim_fd_add(&c->fdw);
+    if (fd >= 0) {
+        sim_fd_add(&c->fdw);
+    }
     c->next = ctrl_ctx.list;
     ctrl_ctx.list = c;
+    if (sim_opts.quiet) {
+        return c;
+    }
     printf("blesim: controller %d attached addr %02X:%02X:%02X:%02X:%02X:%02X\n", c->idx,
            c->pub_addr[5], c->pub_addr[4], c->pub_addr[3], c->pub_addr[2], c->pub_addr[1],
            c->pub_addr[0]);
@@ -535,12 +559,16 @@ static void ctrl_free(struct ctrl *c)
     radio_adv_stop(c);
     sim_timer_stop(&c->cmd_timer);
     sim_fd_remove(&c->fdw);
-    close(c->fd);
+    if (c->fd >= 0) {
+        close(c->fd);
+    }
     if (c->snoop != NULL) {
         fclose(c->snoop);
     }
-    printf("blesim: controller %d detached\n", c->idx);
-    fflush(stdout);
+    if (!sim_opts.quiet) {
+        printf("blesim: controller %d detached\n", c->idx);
+        fflush(stdout);
+    }
     free(c->rxbuf);
     free(c->out);
     free(c);
@@ -569,4 +597,5 @@ void ctrl_shutdown(void)
         c->dead = true;
     }
     ctrl_reap();
+    ctrl_ctx.next_idx = 0; /* a fresh simulation numbers from 0 again */
 }

@@ -14,6 +14,9 @@
 #define INFO_HCI_VERSION 0x0B /* Core 5.2, Assigned Numbers */
 #define INFO_MANUFACTURER 0xFFFF /* no company: reserved for testing */
 
+#define INFO_OP_WRITE_LOCAL_NAME 0x0C13
+#define INFO_OP_READ_LOCAL_NAME 0x0C14
+#define INFO_LOCAL_NAME_LEN 248
 #define INFO_OP_READ_LE_HOST_SUPPORTED 0x0C6C
 #define INFO_OP_HOST_NUM_COMPLETED_PACKETS 0x0C35
 #define INFO_OP_READ_LOCAL_SUPPORTED_CODECS 0x100B
@@ -57,6 +60,23 @@ static void info_host_buffer_size(struct ctrl *c, struct bh_rd *r)
 /* Vol 4 Part E 7.3.40: no event; flow control to the host is never on here. */
 static void info_host_num_completed_packets(struct ctrl *c, struct bh_rd *r)
 {
+}
+
+/* Vol 4 Part E 7.3.11 and 7.3.12: BR/EDR commands, but hosts' init
+ * sequences send Read Local Name to any controller (BTstack does), and a
+ * Command Complete holding only 0x01 decodes as malformed in Wireshark. */
+static void info_write_local_name(struct ctrl *c, struct bh_rd *r)
+{
+    bh_rd_copy(r, c->local_name, INFO_LOCAL_NAME_LEN);
+    ctrl_cc_status(c, BH_HCI_ERR_SUCCESS);
+}
+
+static void info_read_local_name(struct ctrl *c, struct bh_rd *r)
+{
+    uint8_t p[1 + INFO_LOCAL_NAME_LEN] = {BH_HCI_ERR_SUCCESS};
+
+    memcpy(p + 1, c->local_name, INFO_LOCAL_NAME_LEN);
+    ctrl_cmd_complete(c, p, sizeof(p));
 }
 
 static void info_read_le_host_supported(struct ctrl *c, struct bh_rd *r)
@@ -245,6 +265,8 @@ const struct ctrl_cmd_def ctrl_cmds_info[] = {
      info_host_num_completed_packets},
     {BH_HCI_OP_SET_EVENT_MASK_PAGE_2, 8, X, BH_HCI_CMD_BIT_SET_EVENT_MASK_PAGE_2,
      info_set_event_mask_page_2},
+    {INFO_OP_WRITE_LOCAL_NAME, INFO_LOCAL_NAME_LEN, X, 7, 0, info_write_local_name},
+    {INFO_OP_READ_LOCAL_NAME, 0, X, 7, 1, info_read_local_name},
     {INFO_OP_READ_LE_HOST_SUPPORTED, 0, X, 24, 5, info_read_le_host_supported},
     {BH_HCI_OP_WRITE_LE_HOST_SUPPORTED, 2, X, BH_HCI_CMD_BIT_WRITE_LE_HOST_SUPPORTED,
      info_write_le_host_supported},

@@ -20,7 +20,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,18 +28,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "crypto/bh_crypto.h"
-
 #define MAIN_MAX_LISTEN 8
 #define MAIN_MAX_PTY 16
-
-struct sim_opts sim_opts = {
-    .seed = 1,
-    .disc_reason = 0x08,
-    .addr_base = {0x01, 0x00, 0x00, 0xEE, 0xFF, 0xC0}, /* C0:FF:EE:00:00:01 */
-    .acl_len = 251,
-    .acl_num = 8,
-};
 
 struct main_listener {
     struct sim_fd fdw;
@@ -55,35 +44,6 @@ struct main_ctx {
 };
 
 static struct main_ctx main_ctx;
-
-void sim_log(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-void sim_vlog(const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!sim_opts.verbose) {
-        return;
-    }
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-static int main_crypto_rng(void *buf, size_t len)
-{
-    sim_rand_bytes(buf, len);
-    return 0;
-}
 
 static void main_nonblock(int fd)
 {
@@ -344,7 +304,6 @@ int main(int argc, char **argv)
         }
     }
     sim_rand_seed(sim_opts.seed);
-    bh_crypto_set_rng(main_crypto_rng);
     for (int i = 0; i < ptys; i++) {
         if (main_pty() != 0) {
             main_cleanup();

@@ -5,7 +5,8 @@
  * simulated radio. See README.md beside this file for the model.
  *
  * Files and what they own:
- *   main.c          CLI, listeners (unix, tcp, pty), signals, attach/detach lines
+ *   main.c          CLI, listeners (unix, tcp, pty), signals (blesim executable only)
+ *   sim_opts.c      option defaults and the log functions
  *   sim_loop.c      poll loop over client fds + timer queue in virtual microseconds
  *   sim_fault.c     seeded PRNG, PDU loss, forced disconnect decisions
  *   sim_snoop.c     one btsnoop file per controller
@@ -40,7 +41,7 @@
 #define SIM_RSSI (-50)
 #define SIM_TX_POWER 0
 
-/* ---- options (main.c) ---------------------------------------------------- */
+/* ---- options and log (sim_opts.c; main.c parses the command line) ------- */
 struct sim_opts {
     bool fast;
     bool verbose;
@@ -54,6 +55,7 @@ struct sim_opts {
     uint8_t addr_base[6]; /* LSB first, as on the wire */
     uint16_t acl_len;
     uint8_t acl_num;
+    bool quiet; /* no stdout lines, no stderr diagnostics (fuzzing) */
 };
 extern struct sim_opts sim_opts;
 
@@ -84,8 +86,16 @@ void sim_loop_init(void);
 /* Runs until sim_loop_stop() or a termination signal; returns 0. */
 int sim_loop_run(void);
 void sim_loop_stop(void);
+/* Manual clock instead of sim_loop_init/run (fuzzing, in-process tests):
+ * time starts at 0 and moves only by sim_loop_advance(us), which fires every
+ * timer due on the way at its own instant. Forgets all timers and fds. */
+void sim_loop_manual(void);
+void sim_loop_advance(uint64_t us);
+/* No timer armed (every controller and link is gone or quiet). */
+bool sim_loop_idle(void);
 
 /* ---- faults and PRNG (sim_fault.c) ----------------------------------------- */
+/* Also makes the generator bh_crypto's entropy source (P-256 keys). */
 void sim_rand_seed(uint64_t seed);
 uint32_t sim_rand_u32(void);
 void sim_rand_bytes(uint8_t *out, size_t n);
@@ -187,6 +197,7 @@ struct ctrl {
 
     uint8_t pub_addr[6];
     uint8_t rand_addr[6];
+    uint8_t local_name[248]; /* Write/Read Local Name, NUL-padded UTF-8 */
     bool rand_set;
     uint64_t evt_mask;
     uint64_t evt_mask2;
@@ -219,8 +230,11 @@ struct ctrl {
     bool p256_have;
 };
 
-/* Attach a new controller on an open fd (takes ownership of fd). */
+/* Attach a new controller on an open fd (takes ownership of fd). fd -1: a
+ * virtual client, fed by ctrl_feed(), whose output is dropped. */
 struct ctrl *ctrl_attach(int fd, bool is_pty);
+/* Bytes from the controller's host (H4 stream). */
+void ctrl_feed(struct ctrl *c, const uint8_t *buf, size_t n);
 /* Free controllers marked dead (called from the loop only). */
 void ctrl_reap(void);
 /* Detach and free all (exit). */

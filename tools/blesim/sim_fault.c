@@ -8,11 +8,19 @@
  */
 #include "sim.h"
 
+#include "crypto/bh_crypto.h"
+
 struct fault_ctx {
     uint64_t state;
 };
 
 static struct fault_ctx fault_ctx = {.state = 0x9E3779B97F4A7C15ull};
+
+static int fault_crypto_rng(void *buf, size_t len)
+{
+    sim_rand_bytes(buf, len);
+    return 0;
+}
 
 void sim_rand_seed(uint64_t seed)
 {
@@ -23,6 +31,7 @@ void sim_rand_seed(uint64_t seed)
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     z ^= z >> 31;
     fault_ctx.state = z != 0 ? z : 1;
+    bh_crypto_set_rng(fault_crypto_rng);
 }
 
 uint32_t sim_rand_u32(void)
