@@ -16,6 +16,7 @@
 static struct os_ctx {
     const struct bh_port *port;
     void (*poll)(void);
+    unsigned depth; /* bh_process() passes running (they nest in cooperative waits) */
 } os_ctx;
 
 void bh_os_init(const struct bh_port *port)
@@ -23,6 +24,7 @@ void bh_os_init(const struct bh_port *port)
     BH_ASSERT(port != NULL && port->now_ms != NULL);
     os_ctx.port = port;
     os_ctx.poll = NULL;
+    os_ctx.depth = 0;
     bh_os_work_reset();
     bh_os_sem_reset();
 }
@@ -53,9 +55,21 @@ void bh_port_wake(void)
     }
 }
 
+void bh_os_wake_loop(void)
+{
+    /* Inside a pass the loop is awake and will compute its next sleep from
+     * the lists as they are when the pass ends. */
+    if (os_ctx.depth == 0) {
+        bh_port_wake();
+    }
+}
+
 uint32_t bh_process(void)
 {
+    uint32_t next;
+
     BH_ASSERT(os_ctx.port != NULL);
+    os_ctx.depth++;
     if (os_ctx.poll != NULL) {
         os_ctx.poll();
     }
@@ -63,7 +77,9 @@ uint32_t bh_process(void)
     /* Work submitted by the timeouts above runs in this pass too: a delayable
      * work item runs in the pass where its deadline passes. */
     bh_os_work_run();
-    return bh_os_work_next_ms(bh_now_ms());
+    next = bh_os_work_next_ms(bh_now_ms());
+    os_ctx.depth--;
+    return next;
 }
 
 int bh_run_until(const volatile bool *done, uint32_t timeout_ms)

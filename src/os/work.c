@@ -102,6 +102,11 @@ bool bh_work_submit(struct bh_work *work)
     }
     work_unpark(work);
     work->pending = true;
+    if (bh_fifo_is_empty(&work_ctx.queue)) {
+        /* The loop may be asleep for the old deadline (a threaded port's
+         * host thread, when an API call submits): make it look again. */
+        bh_os_wake_loop();
+    }
     bh_fifo_put(&work_ctx.queue, &work->node);
     return true;
 }
@@ -189,7 +194,10 @@ static void timeout_insert(struct bh_timeout *t)
         cur = cur->next;
     }
     if (prev == NULL) {
+        /* A new earliest deadline: a loop sleeping for the old one must
+         * wake and recompute (threaded ports; harmless otherwise). */
         bh_fifo_put_head(&work_ctx.timeouts, &t->node);
+        bh_os_wake_loop();
     } else if (cur == NULL) {
         bh_fifo_put(&work_ctx.timeouts, &t->node);
     } else {

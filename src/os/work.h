@@ -13,6 +13,9 @@
 
 /* Forget every queued work item and armed deadline (bh_os_init). */
 void bh_os_work_reset(void);
+/* process.c: new work or an earlier deadline appeared outside bh_process()
+ * (an API call, possibly on another thread than a sleeping host loop). */
+void bh_os_wake_loop(void);
 /* Fire every timeout whose deadline is at or before now, in deadline order.
  * One pass fires each at most once: a periodic timer re-armed into the past
  * fires again on the next pass. */

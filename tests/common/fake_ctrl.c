@@ -211,7 +211,9 @@ unsigned fake_ctrl_cmd_count(uint16_t op)
 void fake_ctrl_pump(void)
 {
     for (int i = 0; i < 1000; i++) {
-        if (bh_process() != 0) {
+        /* Idle means nothing ready and no received byte left unread (an
+         * answer to a command sent from a timer lands after the drain). */
+        if (bh_process() != 0 && bh_hci_rx_space() == BH_CONFIG_HCI_RX_RING_SIZE) {
             return;
         }
     }

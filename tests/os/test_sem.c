@@ -119,6 +119,30 @@ static void test_sem_timeout_gives_etimedout_after_exactly_timeout(void)
     BH_CHECK_EQ(fake_port_last_wait_ms(), 100);
 }
 
+/* New work or a new earliest deadline from outside bh_process() wakes the
+ * loop; inside a pass (a timer re-arming itself) it does not. */
+static void on_noop_timer(struct bh_timer *tm)
+{
+    (void)tm;
+}
+
+static void test_sem_arming_outside_process_wakes_loop(void)
+{
+    struct bh_timer tm;
+
+    setup();
+    bh_timer_init(&tm, on_noop_timer);
+    BH_CHECK_EQ(fake_port_wake_count(), 0);
+    bh_timer_start(&tm, 50, 50);
+    BH_CHECK_EQ(fake_port_wake_count(), 1);
+    fake_port_run(120); /* two periodic re-arms inside passes: no wake */
+    BH_CHECK_EQ(fake_port_wake_count(), 1);
+    bh_work_submit(&t.inner_taker);
+    BH_CHECK_EQ(fake_port_wake_count(), 2);
+    bh_work_cancel(&t.inner_taker);
+    bh_timer_stop(&tm);
+}
+
 static void test_sem_timeout_across_clock_wrap_still_exact(void)
 {
     setup();
@@ -137,7 +161,10 @@ static void test_sem_timeout_with_deadlines_between_still_exact(void)
     t0 = fake_port_now();
     BH_CHECK_EQ(bh_sem_take(&t.sem, 100), -ETIMEDOUT);
     BH_CHECK_EQ(fake_port_now() - t0, 100);
-    BH_CHECK_EQ(fake_port_wait_count(), 15); /* 14 ticks of 7 ms, then 2 ms */
+    /* Arming the timer outside bh_process() woke the loop (a sleeping host
+     * thread must see the new deadline), so the first wait returns at once;
+     * then 14 ticks of 7 ms, then 2 ms. */
+    BH_CHECK_EQ(fake_port_wait_count(), 16);
     BH_CHECK_EQ(fake_port_last_wait_ms(), 2);
 }
 
@@ -294,6 +321,7 @@ BH_TEST_MAIN(BH_TEST(test_sem_give_then_take_returns_at_once),
              BH_TEST(test_sem_give_saturates_at_limit),
              BH_TEST(test_sem_timeout_zero_without_count_gives_eagain),
              BH_TEST(test_sem_timeout_gives_etimedout_after_exactly_timeout),
+             BH_TEST(test_sem_arming_outside_process_wakes_loop),
              BH_TEST(test_sem_timeout_across_clock_wrap_still_exact),
              BH_TEST(test_sem_timeout_with_deadlines_between_still_exact),
              BH_TEST(test_sem_given_from_timer_while_waiting_returns_zero),
