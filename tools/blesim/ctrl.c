@@ -233,16 +233,39 @@ void ctrl_evt_num_completed(struct ctrl *c, uint16_t handle, uint16_t count)
 
 /* Vol 4 Part E 5.4.2: controller to host, PB 0x02 starts an L2CAP PDU,
  * 0x01 continues it. Pieces never exceed our LE ACL buffer length. */
+static uint16_t ctrl_acl_to_host_max(const struct ctrl *c)
+{
+    uint16_t max = sim_opts.acl_len;
+
+    return (c->host_acl_len != 0 && c->host_acl_len < max) ? c->host_acl_len : max;
+}
+
+/* Vol 4 Part E 7.3.39 and 7.3.40: with flow control on, at most
+ * Host_Total_Num_ACL_Data_Packets wait in the host at any time. */
+bool ctrl_acl_to_host_fits(const struct ctrl *c, uint16_t len)
+{
+    uint16_t max;
+    uint32_t need;
+
+    if (c == NULL || !c->c2h_fc) {
+        return true;
+    }
+    max = ctrl_acl_to_host_max(c);
+    need = len == 0 ? 1u : ((uint32_t)len + max - 1u) / max;
+    return (uint32_t)c->host_acl_used + need <= c->host_acl_num;
+}
+
 void ctrl_acl_to_host(struct ctrl *c, uint16_t handle, bool start, const uint8_t *data,
                       uint16_t len)
 {
     uint8_t pkt[4 + 1024];
-    uint16_t max = sim_opts.acl_len;
+    uint16_t max;
     uint16_t off = 0;
 
     if (c == NULL || c->dead) {
         return;
     }
+    max = ctrl_acl_to_host_max(c);
     do {
         uint16_t n = (uint16_t)(len - off) < max ? (uint16_t)(len - off) : max;
         uint16_t pb = (start && off == 0) ? BH_HCI_ACL_PB_FIRST_FLUSH : BH_HCI_ACL_PB_CONT;
@@ -251,6 +274,9 @@ void ctrl_acl_to_host(struct ctrl *c, uint16_t handle, bool start, const uint8_t
         sim_put_le16(pkt + 2, n);
         memcpy(pkt + 4, data + off, n);
         ctrl_send(c, BH_H4_ACL, pkt, (uint16_t)(4 + n));
+        if (c->c2h_fc) {
+            c->host_acl_used++;
+        }
         off = (uint16_t)(off + n);
     } while (off < len);
 }
@@ -506,6 +532,10 @@ void ctrl_reset_state(struct ctrl *c)
     c->def_tx_phys = PHY_1M | PHY_2M;
     c->def_rx_phys = PHY_1M | PHY_2M;
     c->p256_have = false;
+    c->c2h_fc = false;
+    c->host_acl_len = 0;
+    c->host_acl_num = 0;
+    c->host_acl_used = 0;
 }
 
 struct ctrl *ctrl_attach(int fd, bool is_pty)

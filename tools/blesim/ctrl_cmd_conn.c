@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ctrl_cmd_conn.c: commands on an existing connection (Core 5.4 Vol 4
- * Part E 7.1.6, 7.1.23, 7.5.4, 7.8.18, 7.8.20, 7.8.21, 7.8.31, 7.8.32,
+ * Part E 7.1.6, 7.1.23, 7.3.35, 7.5.4, 7.8.18, 7.8.20, 7.8.21, 7.8.31, 7.8.32,
  * 7.8.33, 7.8.47, 7.8.49): handle and parameter checks here, the LL
  * procedures they start in radio_llcp.c.
  */
@@ -12,6 +12,8 @@
 #include "hci/hci_spec.h"
 
 #define CONN_OP_LE_READ_CHANNEL_MAP 0x2015
+#define CONN_OP_READ_TRANSMIT_POWER_LEVEL 0x0C2D
+#define CONN_TX_POWER_MAX 10 /* dBm, as LE Read Transmit Power reports */
 
 /* The link of a command's handle, and this controller's side of it. */
 static struct sim_link *conn_get(struct ctrl *c, uint16_t handle, int *side)
@@ -87,6 +89,25 @@ static void conn_read_rssi(struct ctrl *c, struct bh_rd *r)
     if (conn_get(c, handle, &side) == NULL) {
         p[0] = BH_HCI_ERR_UNKNOWN_CONN_ID;
         p[3] = 0;
+    }
+    ctrl_cmd_complete(c, p, 4);
+}
+
+/* Vol 4 Part E 7.3.35: Type 0x00 current, 0x01 maximum level (dBm). */
+static void conn_read_transmit_power_level(struct ctrl *c, struct bh_rd *r)
+{
+    uint16_t handle = bh_rd_le16(r);
+    uint8_t type = bh_rd_u8(r);
+    int side;
+    uint8_t p[4] = {BH_HCI_ERR_SUCCESS};
+
+    sim_put_le16(p + 1, handle);
+    if (conn_get(c, handle, &side) == NULL) {
+        p[0] = BH_HCI_ERR_UNKNOWN_CONN_ID;
+    } else if (type > 0x01) {
+        p[0] = BH_HCI_ERR_INVALID_HCI_CMD_PARAMS;
+    } else {
+        p[3] = (uint8_t)(int8_t)(type == 0x00 ? SIM_TX_POWER : CONN_TX_POWER_MAX);
     }
     ctrl_cmd_complete(c, p, 4);
 }
@@ -258,6 +279,7 @@ static void conn_le_set_phy(struct ctrl *c, struct bh_rd *r)
 const struct ctrl_cmd_def ctrl_cmds_conn[] = {
     {BH_HCI_OP_DISCONNECT, 3, S, 0, 5, conn_disconnect},
     {BH_HCI_OP_READ_REMOTE_VERSION_INFO, 2, S, 2, 7, conn_read_remote_version},
+    {CONN_OP_READ_TRANSMIT_POWER_LEVEL, 3, X, 10, 2, conn_read_transmit_power_level},
     {BH_HCI_OP_READ_RSSI, 2, X, 15, 5, conn_read_rssi},
     {BH_HCI_OP_LE_CONN_UPDATE, 14, S, 27, 2, conn_le_conn_update},
     {CONN_OP_LE_READ_CHANNEL_MAP, 2, X, 27, 4, conn_le_read_channel_map},

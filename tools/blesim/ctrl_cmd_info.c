@@ -19,7 +19,8 @@
 #define INFO_LOCAL_NAME_LEN 248
 #define INFO_OP_READ_LE_HOST_SUPPORTED 0x0C6C
 #define INFO_OP_HOST_NUM_COMPLETED_PACKETS 0x0C35
-#define INFO_OP_READ_LOCAL_SUPPORTED_CODECS 0x100B
+#define INFO_OP_SET_CONTROLLER_TO_HOST_FLOW_CONTROL 0x0C31
+#define INFO_OP_READ_LOCAL_SUPPORTED_CODECS_V2 0x100D
 #define INFO_OP_LE_SET_HOST_CHANNEL_CLASSIFICATION 0x2014
 #define INFO_OP_LE_READ_TRANSMIT_POWER 0x204B
 
@@ -52,14 +53,63 @@ static void info_set_event_mask_page_2(struct ctrl *c, struct bh_rd *r)
     ctrl_cc_status(c, BH_HCI_ERR_SUCCESS);
 }
 
-static void info_host_buffer_size(struct ctrl *c, struct bh_rd *r)
+/* Vol 4 Part E 7.3.38: 0x01/0x03 turn ACL flow control on (there is no
+ * synchronous data on LE); changed only while no connection exists. */
+static void info_set_c2h_flow_control(struct ctrl *c, struct bh_rd *r)
 {
+    uint8_t enable = bh_rd_u8(r);
+
+    if (enable > 0x03) {
+        ctrl_cc_status(c, BH_HCI_ERR_INVALID_HCI_CMD_PARAMS);
+        return;
+    }
+    for (int i = 0; i < SIM_MAX_CONN; i++) {
+        if (c->links[i] != NULL) {
+            ctrl_cc_status(c, BH_HCI_ERR_CMD_DISALLOWED);
+            return;
+        }
+    }
+    c->c2h_fc = (enable & 0x01) != 0;
+    c->host_acl_used = 0;
     ctrl_cc_status(c, BH_HCI_ERR_SUCCESS);
 }
 
-/* Vol 4 Part E 7.3.40: no event; flow control to the host is never on here. */
+/* Vol 4 Part E 7.3.39: ACL packets to the host are cut to
+ * Host_ACL_Data_Packet_Length; the synchronous fields do not apply to LE. */
+static void info_host_buffer_size(struct ctrl *c, struct bh_rd *r)
+{
+    uint16_t acl_len = bh_rd_le16(r);
+    (void)bh_rd_u8(r);
+    uint16_t acl_num = bh_rd_le16(r);
+
+    if (acl_len == 0 || acl_num == 0) {
+        ctrl_cc_status(c, BH_HCI_ERR_INVALID_HCI_CMD_PARAMS);
+        return;
+    }
+    c->host_acl_len = acl_len;
+    c->host_acl_num = acl_num;
+    ctrl_cc_status(c, BH_HCI_ERR_SUCCESS);
+}
+
+/* Vol 4 Part E 7.3.40: no event. Ignored while flow control is off or when
+ * the pairs do not match Num_Handles; returned buffers resume held links. */
 static void info_host_num_completed_packets(struct ctrl *c, struct bh_rd *r)
 {
+    uint8_t n = bh_rd_u8(r);
+
+    if (!c->c2h_fc || r->left != 4u * n) {
+        return;
+    }
+    for (uint8_t i = 0; i < n; i++) {
+        (void)bh_rd_le16(r);
+        uint16_t done = bh_rd_le16(r);
+        c->host_acl_used = done >= c->host_acl_used ? 0 : (uint16_t)(c->host_acl_used - done);
+    }
+    for (int i = 0; i < SIM_MAX_CONN; i++) {
+        if (c->links[i] != NULL) {
+            radio_conn_kick(c->links[i]);
+        }
+    }
 }
 
 /* Vol 4 Part E 7.3.11 and 7.3.12: BR/EDR commands, but hosts' init
@@ -136,8 +186,9 @@ static void info_read_bd_addr(struct ctrl *c, struct bh_rd *r)
     ctrl_cmd_complete(c, p, 7);
 }
 
-/* Vol 4 Part E 7.4.8 (v1): no codecs. */
-static void info_read_local_codecs(struct ctrl *c, struct bh_rd *r)
+/* Vol 4 Part E 7.4.8 [v2]: no standard and no vendor codecs. [v1] is
+ * excluded for an LE-only controller (Part E 3, Table 3.1), so unknown here. */
+static void info_read_local_codecs_v2(struct ctrl *c, struct bh_rd *r)
 {
     uint8_t p[3] = {BH_HCI_ERR_SUCCESS, 0, 0};
 
@@ -260,8 +311,9 @@ static void info_le_set_host_channel_classification(struct ctrl *c, struct bh_rd
 const struct ctrl_cmd_def ctrl_cmds_info[] = {
     {BH_HCI_OP_SET_EVENT_MASK, 8, X, 5, 6, info_set_event_mask},
     {BH_HCI_OP_RESET, 0, X, 5, 7, info_reset},
+    {INFO_OP_SET_CONTROLLER_TO_HOST_FLOW_CONTROL, 1, X, 10, 5, info_set_c2h_flow_control},
     {BH_HCI_OP_HOST_BUFFER_SIZE, 7, X, 10, 6, info_host_buffer_size},
-    {INFO_OP_HOST_NUM_COMPLETED_PACKETS, 1, CTRL_CMD_MIN | CTRL_CMD_SILENT, 0xFF, 0,
+    {INFO_OP_HOST_NUM_COMPLETED_PACKETS, 1, CTRL_CMD_MIN | CTRL_CMD_SILENT, 10, 7,
      info_host_num_completed_packets},
     {BH_HCI_OP_SET_EVENT_MASK_PAGE_2, 8, X, BH_HCI_CMD_BIT_SET_EVENT_MASK_PAGE_2,
      info_set_event_mask_page_2},
@@ -275,7 +327,7 @@ const struct ctrl_cmd_def ctrl_cmds_info[] = {
     {BH_HCI_OP_READ_LOCAL_SUPPORTED_FEATURES, 0, X, 14, 5, info_read_local_features},
     {BH_HCI_OP_READ_BUFFER_SIZE, 0, X, 14, 7, info_read_buffer_size},
     {BH_HCI_OP_READ_BD_ADDR, 0, X, 15, 1, info_read_bd_addr},
-    {INFO_OP_READ_LOCAL_SUPPORTED_CODECS, 0, X, 29, 5, info_read_local_codecs},
+    {INFO_OP_READ_LOCAL_SUPPORTED_CODECS_V2, 0, X, 45, 2, info_read_local_codecs_v2},
     {BH_HCI_OP_LE_SET_EVENT_MASK, 8, X, 25, 0, info_le_set_event_mask},
     {BH_HCI_OP_LE_READ_BUFFER_SIZE, 0, X, 25, 1, info_le_read_buffer_size},
     {BH_HCI_OP_LE_READ_BUFFER_SIZE_V2, 0, X, BH_HCI_CMD_BIT_LE_READ_BUFFER_SIZE_V2,

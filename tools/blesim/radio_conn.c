@@ -120,9 +120,20 @@ void radio_conn_detach(struct ctrl *c)
     }
 }
 
+/* Side k has a data PDU to send that the peer can take. A peer whose host
+ * is out of buffers (controller to host flow control) would not acknowledge
+ * it, so it waits; the side sends empty PDUs meanwhile. */
 static bool conn_side_data_ready(const struct sim_link *l, int k)
 {
-    return l->s[k].head != NULL && l->enc_state == LINK_ENC_IDLE;
+    const struct ctrl_acl_pkt *p = l->s[k].head;
+    uint16_t n;
+
+    if (p == NULL || l->enc_state != LINK_ENC_IDLE) {
+        return false;
+    }
+    n = (uint16_t)(p->len - p->off);
+    n = n < l->eff_octets[k] ? n : l->eff_octets[k];
+    return ctrl_acl_to_host_fits(l->s[1 - k].ctrl, n);
 }
 
 static bool conn_side_has_more(const struct sim_link *l, int k)

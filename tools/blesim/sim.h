@@ -219,6 +219,12 @@ struct ctrl {
     uint8_t def_tx_phys;
     uint8_t def_rx_phys;
 
+    /* Controller to host ACL flow control (Vol 4 Part E 7.3.38..7.3.40) */
+    bool c2h_fc;            /* Set Controller To Host Flow Control: ACL on */
+    uint16_t host_acl_len;  /* Host Buffer Size: data octets per packet (0: not given) */
+    uint16_t host_acl_num;  /* Host Buffer Size: packets the host can hold */
+    uint16_t host_acl_used; /* packets sent to the host and not yet completed */
+
     struct sim_link *links[SIM_MAX_CONN]; /* slot i has handle i + 1 */
 
     struct ctrl_cmd cmdq[SIM_CMD_QUEUE];
@@ -256,6 +262,9 @@ void ctrl_cmd_status(struct ctrl *c, uint8_t status);
 void ctrl_cc_status_handle(struct ctrl *c, uint8_t status, uint16_t handle);
 void ctrl_acl_to_host(struct ctrl *c, uint16_t handle, bool start, const uint8_t *data,
                       uint16_t len);
+/* False when controller to host flow control is on and the host lacks the
+ * buffers len octets need: the LL does not acknowledge the PDU (flow off). */
+bool ctrl_acl_to_host_fits(const struct ctrl *c, uint16_t len);
 void ctrl_evt_disconn_complete(struct ctrl *c, uint16_t handle, uint8_t reason);
 void ctrl_evt_num_completed(struct ctrl *c, uint16_t handle, uint16_t count);
 
