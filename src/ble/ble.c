@@ -164,6 +164,9 @@ int bh_ble_get_addr(uint8_t *addr_type, uint8_t addr[6])
     if (!ble.active) {
         return -ENODEV;
     }
+    if (ble.addr_mode >= BH_ADDR_MODE_RPA) {
+        return -EINVAL; /* as NimBLE: no mac in RPA/NRPA modes (API.md 1.3) */
+    }
     if (bh_gap_own_addr_type() == BH_GAP_OWN_ADDR_PUBLIC) {
         a = bh_hci_info()->bd_addr;
         *addr_type = BH_HCI_ADDR_PUBLIC;
@@ -214,18 +217,24 @@ int bh_ble_set_addr_mode(uint8_t mode)
         if (memcmp(info->bd_addr, zero, 6) == 0) {
             return -EINVAL;
         }
-        err = bh_gap_set_own_addr(BH_GAP_OWN_ADDR_PUBLIC, NULL);
+        err = bh_gap_privacy_set_mode(BH_GAP_PRIVACY_OFF); /* leaving RPA/NRPA */
+        err = err < 0 ? err : bh_gap_set_own_addr(BH_GAP_OWN_ADDR_PUBLIC, NULL);
     } else if (mode == BH_ADDR_MODE_RANDOM) {
         if (info->id_addr_type == BH_HCI_ADDR_RANDOM) {
             memcpy(a, info->id_addr, 6); /* the static address init chose */
-        } else if (memcmp(bh_gap_random_addr(), zero, 6) != 0) {
-            memcpy(a, bh_gap_random_addr(), 6); /* keep the one we made before */
-        } else if ((err = ble_make_static_addr(a)) < 0) {
-            return err;
+        } else if (!bh_gap_privacy_static_addr(a)) {
+            err = ble_make_static_addr(a); /* none made before (privacy keeps it) */
+            if (err < 0) {
+                return err;
+            }
         }
-        err = bh_gap_set_own_addr(BH_GAP_OWN_ADDR_RANDOM, a);
+        err = bh_gap_privacy_set_mode(BH_GAP_PRIVACY_OFF);
+        err = err < 0 ? err : bh_gap_set_own_addr(BH_GAP_OWN_ADDR_RANDOM, a);
     } else if (mode <= BH_ADDR_MODE_NRPA) {
-        return -EOPNOTSUPP; /* resolvable/non-resolvable private: TODO(#6) */
+        /* gap_privacy.c: a fresh private address now, a new one every
+         * BH_CONFIG_GAP_RPA_TIMEOUT_MS. */
+        err = bh_gap_privacy_set_mode(mode == BH_ADDR_MODE_RPA ? BH_GAP_PRIVACY_RPA
+                                                               : BH_GAP_PRIVACY_NRPA);
     } else {
         return -EINVAL;
     }

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "conn.h"
+#include "gap_privacy.h"
 
 struct bh_gap_conn_params {
     uint16_t itvl_min_1250us;

@@ -187,6 +187,7 @@ int bh_gap_adv_start(bool connectable, uint16_t itvl_625us, const uint8_t *adv, 
 {
     int err;
 
+    bh_gap_privacy_sync(); /* never interleave with a background address change */
     if ((adv != NULL && adv_len > BH_GAP_ADV_DATA_MAX) ||
         (sr != NULL && sr_len > BH_GAP_ADV_DATA_MAX)) {
         return -EINVAL;
@@ -224,6 +225,7 @@ int bh_gap_adv_stop(void)
 {
     int err;
 
+    bh_gap_privacy_sync();
     if (gap_adv.state == GAP_ADV_STATE_IDLE) {
         return 0;
     }

@@ -127,6 +127,7 @@ void bh_gap_init(void)
     bh_sem_init(&gap_conn.gone, 0, 1);
     bh_gap_adv_init();
     bh_gap_scan_init();
+    bh_gap_privacy_init();
 }
 
 /* Entry into CONNECTED from IDLE brings the layers up (conn.h order);
@@ -332,6 +333,7 @@ static void gap_conn_complete(const struct gap_conn_evt *e)
     memcpy(c->peer_addr, e->peer, 6);
     c->id_addr_type = e->peer_type & 0x01; /* 0x02/0x03: identity resolved by the controller */
     memcpy(c->id_addr, e->peer, 6);
+    bh_gap_privacy_resolve_conn(c); /* a bonded peer behind a resolvable private address */
     c->itvl_1250us = e->itvl;
     c->latency = e->latency;
     c->sup_timeout_10ms = e->timeout;
