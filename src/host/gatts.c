@@ -903,6 +903,20 @@ void bh_gatts_on_indication_done(struct bh_conn *c, uint8_t status)
     }
 }
 
+/* An indication of the stored value of handle waits in g's queue. */
+static bool ind_is_queued(const struct gatts_conn *g, uint16_t handle)
+{
+    for (unsigned i = 0; i < g->ind_queued; i++) {
+        if (g->ind_queue[i] == handle) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A queued indication sends the value stored when its turn comes, so
+ * updates while one waits coalesce into it (NimBLE does the same): the
+ * client gets the latest value once, not the same value several times. */
 void bh_gatts_send_update(uint16_t handle)
 {
     const struct bh_gatts_attr *cccd = bh_gatts_db_attr((uint16_t)(handle + 1));
@@ -919,7 +933,9 @@ void bh_gatts_send_update(uint16_t handle)
         }
         bits = bh_gatts_cccd(c, (uint16_t)(handle + 1));
         if ((bits & BH_GATT_CCCD_INDICATE) != 0) {
-            bh_gatts_notify_indicate(c, handle, BH_GATTS_INDICATE, NULL, 0);
+            if (!ind_is_queued(&gs.conns[i], handle)) {
+                bh_gatts_notify_indicate(c, handle, BH_GATTS_INDICATE, NULL, 0);
+            }
         } else if ((bits & BH_GATT_CCCD_NOTIFY) != 0) {
             bh_gatts_notify_indicate(c, handle, BH_GATTS_NOTIFY, NULL, 0);
         }

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * e2e_scenarios.c: the scenarios, one CTest test each (tests/e2e/CMakeLists.txt
+ * lists the same names). Roles run in their own processes, in this order.
+ */
+#include "e2e_roles.h"
+
+#define FAST 20000u
+#define REAL 60000u
+
+const struct e2e_scenario e2e_scenarios[] = {
+    /* param 0: the central disconnects; 1: the peripheral */
+    {"connect_disconnect_central",
+     false,
+     FAST,
+     0,
+     {{"central", gap_conn_central}, {"peripheral", gap_conn_peripheral}}},
+    {"connect_disconnect_peripheral",
+     false,
+     FAST,
+     1,
+     {{"central", gap_conn_central}, {"peripheral", gap_conn_peripheral}}},
+
+    /* GATT: the client is the central, the server the peripheral, except
+     * where param says otherwise */
+    {"gatt_discover", false, FAST, 0, {{"client", gatt_discover_client}, {"server", gatt_server}}},
+    {"gatt_read_write", false, FAST, 0, {{"client", gatt_rw_client}, {"server", gatt_server}}},
+    {"gatt_notify_indicate",
+     false,
+     FAST,
+     0,
+     {{"client", gatt_notify_client}, {"server", gatt_server}}},
+    {"gatt_subscribe",
+     false,
+     FAST,
+     0,
+     {{"client", gatt_subscribe_client}, {"server", gatt_server}}},
+    /* param 0: the client (central) starts the exchange; 1: the server */
+    {"mtu_from_central", false, FAST, 0, {{"client", gatt_mtu_client}, {"server", gatt_server}}},
+    {"mtu_from_peripheral", false, FAST, 1, {{"client", gatt_mtu_client}, {"server", gatt_server}}},
+    {"long_read", false, FAST, 0, {{"client", gatt_long_read_client}, {"server", gatt_server}}},
+    {"long_write", false, FAST, 0, {{"client", gatt_long_write_client}, {"server", gatt_server}}},
+    {"name_change", false, FAST, 0, {{"client", gatt_name_client}, {"server", gatt_server}}},
+
+    {"four_connections",
+     false,
+     FAST,
+     0,
+     {{"central", gap_four_central},
+      {"p1", gap_four_peripheral},
+      {"p2", gap_four_peripheral},
+      {"p3", gap_four_peripheral},
+      {"p4", gap_four_peripheral}}},
+
+    {"reinit_connected",
+     false,
+     FAST,
+     0,
+     {{"central", gap_reinit_central}, {"peripheral", gap_reinit_peripheral}}},
+    {"scan", false, FAST, 0, {{"central", gap_scan_central}, {"peripheral", gap_scan_peripheral}}},
+    {"gatt_queue", false, FAST, 0, {{"client", gatt_queue_client}, {"server", gatt_server}}},
+    {"notify_stream", false, FAST, 0, {{"client", gatt_stream_client}, {"server", gatt_server}}},
+    {"service_changed",
+     false,
+     FAST,
+     0,
+     {{"client", gatt_svc_changed_client}, {"server", gatt_server}}},
+
+    /* real time: connection events at their intervals */
+    {"conn_update_central",
+     true,
+     REAL,
+     0,
+     {{"central", gap_update_central}, {"peripheral", gap_update_peripheral}}},
+    {"conn_update_peripheral",
+     true,
+     REAL,
+     1,
+     {{"central", gap_update_central}, {"peripheral", gap_update_peripheral}}},
+    /* param 0: the peripheral's process is killed; 1: the central's */
+    {"supervision_peripheral_killed",
+     true,
+     REAL,
+     0,
+     {{"central", gap_sup_central}, {"peripheral", gap_sup_peripheral}}},
+    {"supervision_central_killed",
+     true,
+     REAL,
+     1,
+     {{"central", gap_sup_central}, {"peripheral", gap_sup_peripheral}}},
+
+    /* SMP, Just Works. param 0: the central pairs; 1: the peripheral asks;
+     * 2: bond, reconnect, re-encrypt without pairing */
+    {"pair_central", false, FAST, 0, {{"central", smp_central}, {"peripheral", smp_peripheral}}},
+    {"pair_peripheral", false, FAST, 1, {{"central", smp_central}, {"peripheral", smp_peripheral}}},
+    {"bonded_reconnect",
+     false,
+     FAST,
+     2,
+     {{"central", smp_central}, {"peripheral", smp_peripheral}}},
+};
+
+const size_t e2e_scenario_count = sizeof(e2e_scenarios) / sizeof(e2e_scenarios[0]);
