@@ -40,7 +40,7 @@ fuzz: deps
 
 # The core library in the minimal and maximal configurations (CI builds both).
 configs: deps
-	for c in minimal maximal; do \
+	for c in minimal maximal embedded; do \
 	    cmake -S . -B $(BUILD)/cfg-$$c -G Ninja -DBH_BUILD_TESTS=OFF -DBH_BUILD_TOOLS=OFF \
 	          -DBH_CONFIG_USER_FILE=$(CURDIR)/tests/configs/$$c.h >/dev/null && \
 	    cmake --build $(BUILD)/cfg-$$c -j $(JOBS) --target blehost || exit 1; \
@@ -54,7 +54,14 @@ size:
 	      -DCMAKE_BUILD_TYPE=MinSizeRel -DBH_BUILD_TESTS=OFF -DBH_BUILD_TOOLS=OFF \
 	      -DBH_CRYPTO=builtin >/dev/null
 	cmake --build $(BUILD)/m0 -j $(JOBS) --target blehost
-	arm-none-eabi-size -t $(BUILD)/m0/libblehost.a | tail -1
+	@echo "default configuration (text data bss):"
+	@arm-none-eabi-size -t $(BUILD)/m0/libblehost.a | tail -1
+	cmake -S . -B $(BUILD)/m0-emb -G Ninja -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake \
+	      -DCMAKE_BUILD_TYPE=MinSizeRel -DBH_BUILD_TESTS=OFF -DBH_BUILD_TOOLS=OFF \
+	      -DBH_CRYPTO=builtin -DBH_CONFIG_USER_FILE=$(CURDIR)/tests/configs/embedded.h >/dev/null
+	cmake --build $(BUILD)/m0-emb -j $(JOBS) --target blehost
+	@echo "embedded profile, tests/configs/embedded.h (text data bss):"
+	@arm-none-eabi-size -t $(BUILD)/m0-emb/libblehost.a | tail -1
 
 release: deps
 	cmake -S . -B $(REL_DIR) -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel
