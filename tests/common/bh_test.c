@@ -53,10 +53,11 @@ const char *bh_test_tohex(const uint8_t *p, size_t n)
 
 int bh_test_run(const struct bh_test_case *cases, size_t n, int argc, char **argv)
 {
-    unsigned passed = 0, failed = 0;
+    /* volatile: they live across setjmp/longjmp (C11 7.13.2.1). */
+    volatile unsigned passed = 0, failed = 0;
     const char *only = argc > 1 ? argv[1] : NULL;
 
-    for (size_t i = 0; i < n; i++) {
+    for (volatile size_t i = 0; i < n; i++) {
         if (only != NULL && strstr(cases[i].name, only) == NULL) {
             continue;
         }

@@ -305,9 +305,15 @@ static void kill_role(const char *name)
     drv_fail("no live role %s to kill", name);
 }
 
-static void handle_line(unsigned from, const char *line)
+static void handle_line(unsigned from, const char *role_line)
 {
     char msg[E2E_MSG_MAX + 2];
+    char line[E2E_MSG_MAX];
+    size_t n = strnlen(role_line, sizeof(line) - 1);
+
+    /* A copy: the role's line buffer and its barrier live in the same struct. */
+    memcpy(line, role_line, n);
+    line[n] = '\0';
 
     if (strncmp(line, "S ", 2) == 0) {
         snprintf(msg, sizeof(msg), "%s\n", line + 2);

@@ -200,8 +200,9 @@ static inline int fx_recv_on(uint16_t handle, uint8_t *out, size_t cap)
                 want = 0;
                 continue; /* another channel (signalling) */
             }
-            BH_CHECK(want - 4 <= cap);
-            memcpy(out, &frame[4], want - 4);
+            BH_CHECK(want - 4 <= cap && want <= sizeof(frame));
+            /* Bounded again so the optimiser can see it (-Warray-bounds). */
+            memcpy(out, &frame[4], BH_MIN((size_t)(want - 4), sizeof(frame) - 4));
             return (int)(want - 4);
         }
     }

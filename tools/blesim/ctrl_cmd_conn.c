@@ -121,7 +121,7 @@ static void conn_le_conn_update(struct ctrl *c, struct bh_rd *r)
     uint16_t max = bh_rd_le16(r);
     uint16_t lat = bh_rd_le16(r);
     uint16_t to = bh_rd_le16(r);
-    int side;
+    int side = 0; /* set by conn_get() when it finds the link */
     struct sim_link *l = conn_get(c, handle, &side);
 
     if (!conn_params_ok(min, max, lat, to)) {
