@@ -152,7 +152,7 @@
 #endif
 
 #ifndef BH_CONFIG_GATTS_VALUE_POOL
-#define BH_CONFIG_GATTS_VALUE_POOL 4096 /* bytes for all stored attribute values */
+#define BH_CONFIG_GATTS_VALUE_POOL 16384 /* bytes for all stored attribute values (max 65535) */
 #endif
 
 #ifndef BH_CONFIG_GATTS_PREP_WRITE_MAX
