@@ -24,6 +24,7 @@
 #include "blehost/bh_hci.h"
 #include "blehost/bh_os.h"
 #include "fake_ctrl.h"
+#include "os/bh_assert.h"
 #include "fake_port.h"
 #include "host/att.h"
 #include "host/att_spec.h"
