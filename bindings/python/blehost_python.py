@@ -46,7 +46,8 @@ Runs a MicroPython program on CPython with the blehost `bluetooth` module.
                 accepted for compatibility with python3/micropython, ignored
   --print-path  print the directories added to sys.path and exit
   -h, --help    this text
-Environment: BLEHOST_HCI (controller), BLEHOST_PYTHONPATH (where `bluetooth` is)
+Environment: BLEHOST_HCI (controller), BLEHOST_PYTHONPATH (where `bluetooth` is),
+  BLEHOST_SECRETS (a JSON file that keeps bonds across runs)
 """ % PROG
 
 
@@ -160,6 +161,20 @@ def install_compat(dirs):
     sys.meta_path.append(_MissingBluetoothFinder(dirs))
 
 
+def install_secrets():
+    """BLEHOST_SECRETS=path: bonds persist in that JSON file (compat/
+    blehost_secrets.py). Done before the program runs, so the store is in
+    place when it calls active(True). Unset: nothing changes."""
+    path = os.environ.get("BLEHOST_SECRETS")
+    if not path:
+        return
+    try:
+        import blehost_secrets
+        blehost_secrets.install(path)
+    except ImportError:
+        pass  # no `bluetooth`: the program's own import reports it
+
+
 def _report_exception(exc):
     """Print an uncaught exception without the launcher's own frames."""
     tb = exc.__traceback__
@@ -239,6 +254,7 @@ def main(argv):
         print("\n".join([COMPAT_DIR] + dirs))
         return 0
     install_compat(dirs)
+    install_secrets()
     sys.argv[:] = prog_argv
     try:
         run(mode, payload)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * mod_gap.c: the GAP methods of BLE (API.md 1.3): gap_advertise, gap_scan,
- * gap_connect, gap_disconnect, gap_pair, gap_passkey. Argument rules
+ * gap_connect, gap_disconnect, gap_pair, gap_passkey, gap_unpair. Argument rules
  * (defaults, None meaning "stop"/"cancel"/"default", str as a buffer) are
  * MicroPython's; the work is one bh_ble_* call under the host lock.
  */
@@ -196,5 +196,44 @@ PyObject *mod_gap_passkey(PyObject *self, PyObject *args)
     mod_api_enter();
     err = bh_ble_gap_passkey((uint16_t)v[0], (uint8_t)v[1], (uint32_t)v[2]);
     mod_api_exit();
+    return mod_result(err);
+}
+
+/* gap_unpair() forgets every bond; gap_unpair(addr_type, addr) one peer
+ * (address in display order, as everywhere in the API). Issue 6. */
+PyObject *mod_gap_unpair(PyObject *self, PyObject *args)
+{
+    long long type;
+    struct mod_buf addr;
+    int err;
+
+    if (mod_args_check(args, "gap_unpair", 0, 2) < 0) {
+        return NULL;
+    }
+    if (PyTuple_GET_SIZE(args) == 0) {
+        mod_api_enter();
+        err = bh_ble_gap_unpair(0, NULL);
+        mod_api_exit();
+        return mod_result(err);
+    }
+    if (PyTuple_GET_SIZE(args) != 2) {
+        PyErr_SetString(PyExc_TypeError, "gap_unpair takes 0 or 2 arguments");
+        return NULL;
+    }
+    if (mod_arg_int(args, 0, &type) < 0) {
+        return NULL;
+    }
+    if (mod_buf_get(PyTuple_GET_ITEM(args, 1), &addr, false) < 0 || addr.len != 6) {
+        if (!PyErr_Occurred()) {
+            mod_buf_release(&addr);
+        }
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "invalid addr");
+        return NULL;
+    }
+    mod_api_enter();
+    err = bh_ble_gap_unpair((uint8_t)type, addr.p);
+    mod_api_exit();
+    mod_buf_release(&addr);
     return mod_result(err);
 }

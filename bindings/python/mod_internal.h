@@ -76,6 +76,7 @@ PyObject *mod_gap_scan(PyObject *self, PyObject *args);
 PyObject *mod_gap_connect(PyObject *self, PyObject *args);
 PyObject *mod_gap_disconnect(PyObject *self, PyObject *args);
 PyObject *mod_gap_pair(PyObject *self, PyObject *args);
+PyObject *mod_gap_unpair(PyObject *self, PyObject *args);
 PyObject *mod_gap_passkey(PyObject *self, PyObject *args);
 
 PyObject *mod_gatts_register_services(PyObject *self, PyObject *args);

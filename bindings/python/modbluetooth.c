@@ -576,6 +576,7 @@ static PyMethodDef ble_methods[] = {
 #if MOD_PAIRING
     {"gap_pair", mod_gap_pair, METH_VARARGS, NULL},
     {"gap_passkey", mod_gap_passkey, METH_VARARGS, NULL},
+    {"gap_unpair", mod_gap_unpair, METH_VARARGS, NULL},
 #endif
     {"gatts_register_services", mod_gatts_register_services, METH_VARARGS, NULL},
     {"gatts_read", mod_gatts_read, METH_VARARGS, NULL},
