@@ -24,6 +24,7 @@ the newest bluetooth extension under <repo>/build/*/bindings/python or
 
 import builtins
 import glob
+import subprocess
 import importlib.machinery
 import io
 import os
@@ -110,6 +111,40 @@ def find_bluetooth_dirs():
         return []
     newest = max(found, key=os.path.getmtime)
     return [os.path.dirname(newest)]
+
+
+def _asan_runtime_needed(dirs):
+    """The ASan runtime to preload if the module found was built with
+    sanitizers (BH_SANITIZE=ON) and this interpreter does not have it yet;
+    None otherwise. A sanitized module cannot load into a plain python3."""
+    if "libasan" in os.environ.get("LD_PRELOAD", ""):
+        return None
+    for d in dirs:
+        for p in glob.glob(os.path.join(d, "bluetooth*")):
+            if not _is_extension(p):
+                continue
+            with open(p, "rb") as f:
+                if b"libasan.so" not in f.read():
+                    return None
+            try:
+                out = subprocess.run(["cc", "-print-file-name=libasan.so"], check=True,
+                                     capture_output=True, text=True).stdout.strip()
+            except (OSError, subprocess.CalledProcessError):
+                return None
+            return out if os.path.isabs(out) else None
+    return None
+
+
+def reexec_with_asan(dirs, argv):
+    """Run this launcher again with the ASan runtime preloaded, if needed."""
+    lib = _asan_runtime_needed(dirs)
+    if lib is None:
+        return
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = (lib + " " + env.get("LD_PRELOAD", "")).strip()
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+    sys.stdout.flush()
+    os.execve(sys.executable, [sys.executable, "-u", os.path.abspath(__file__)] + argv, env)
 
 
 class _MissingBluetoothFinder:
@@ -250,6 +285,7 @@ def main(argv):
     else:
         first = ""
     dirs = setup_sys_path(first)
+    reexec_with_asan(dirs, argv)
     if mode == "path":
         print("\n".join([COMPAT_DIR] + dirs))
         return 0
