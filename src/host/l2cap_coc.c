@@ -67,6 +67,8 @@ struct coc_chan {
     bool tx_stalled; /* send() said stalled: IRQ 26 owed */
     bool disc_owed;  /* Disconnection Request not sent yet (no buffer) */
     bool rx_in_sdu;  /* a first K-frame arrived, the SDU is incomplete */
+    bool rsp_owed;   /* CLOSED: our Disconnection Response waits for a buffer */
+    uint8_t rsp_id;  /* identifier of the peer's Disconnection Request */
     uint16_t handle;
     uint16_t psm;
     uint16_t lcid; /* ours (source) */
@@ -260,7 +262,9 @@ static int coc_emit(uint8_t irq, const struct coc_chan *ch, uint16_t status)
     return bh_ble_emit(&ev);
 }
 
-/* The channel ends: free the slot, then IRQ 24 as the last step. */
+/* The channel ends: free the slot, then IRQ 24 as the last step. While
+ * our Disconnection Response is owed the slot stays CLOSED, keeping its
+ * CIDs (the peer still holds them), until a buffer lets it go out. */
 static void coc_close(struct coc_chan *ch, uint16_t status)
 {
     struct coc_chan copy;
@@ -268,7 +272,11 @@ static void coc_close(struct coc_chan *ch, uint16_t status)
     coc_set_state(ch, BH_L2CAP_COC_STATE_CLOSED);
     copy = *ch;
     BH_LOG_INF("conn 0x%04x cid 0x%04x: closed (status %u)", ch->handle, ch->lcid, status);
-    coc_set_state(ch, BH_L2CAP_COC_STATE_IDLE);
+    if (ch->rsp_owed) {
+        bh_buf_pool_wait(bh_hci_acl_pool(), &ch->resume);
+    } else {
+        coc_set_state(ch, BH_L2CAP_COC_STATE_IDLE);
+    }
     (void)coc_emit(BH_IRQ_L2CAP_DISCONNECT, &copy, status);
 }
 
@@ -300,6 +308,26 @@ static void coc_send_disconn_req(struct coc_chan *ch)
         coc.stats.tx_no_buf++;
         bh_buf_pool_wait(bh_hci_acl_pool(), &ch->resume);
     }
+}
+
+/* Disconnection Response, Vol 3 Part A 4.7: DCID (ours), SCID (the peer's),
+ * with the identifier of the peer's request. 0, -ENOBUFS, -ENOTCONN. */
+static int coc_send_disconn_rsp(struct coc_chan *ch)
+{
+    struct bh_conn *c = coc_conn(ch);
+    uint16_t v[2] = {ch->lcid, ch->rcid};
+    uint8_t d[BH_L2CAP_DISCONNECTION_RSP_LEN];
+    int err;
+
+    if (c == NULL) {
+        return -ENOTCONN;
+    }
+    coc_put_le16s(d, v, 2);
+    err = bh_l2cap_sig_send(c, BH_L2CAP_SIG_DISCONNECTION_RSP, ch->rsp_id, d, sizeof(d));
+    if (err == -ENOBUFS) {
+        coc.stats.tx_no_buf++;
+    }
+    return err;
 }
 
 /* We end an open channel (application, or a peer breaking the rules). */
@@ -447,6 +475,14 @@ static void coc_on_resume(struct bh_work *work)
 {
     struct coc_chan *ch = BH_CONTAINER_OF(work, struct coc_chan, resume);
 
+    if (ch->state == BH_L2CAP_COC_STATE_CLOSED && ch->rsp_owed) {
+        if (coc_send_disconn_rsp(ch) == -ENOBUFS) {
+            bh_buf_pool_wait(bh_hci_acl_pool(), &ch->resume);
+            return;
+        }
+        coc_set_state(ch, BH_L2CAP_COC_STATE_IDLE);
+        return;
+    }
     if (ch->state == BH_L2CAP_COC_STATE_WAIT_DISCONN_RSP && ch->disc_owed) {
         coc_send_disconn_req(ch);
         return;
@@ -741,7 +777,9 @@ void bh_l2cap_coc_rx_flow_control_credit_ind(struct bh_conn *c, uint8_t id, stru
 }
 
 /* Disconnection Request, Vol 3 Part A 4.6: DCID (ours), SCID (the
- * peer's). No such channel: Command Reject, Invalid CID (4.1) with both. */
+ * peer's). No such channel: Command Reject, Invalid CID (4.1) with both.
+ * The response is owed, never dropped: without it the peer's channel
+ * would hang until its RTX (our data frames may hold every ACL buffer). */
 void bh_l2cap_coc_rx_disconnection_req(struct bh_conn *c, uint8_t id, struct bh_rd *r)
 {
     uint8_t d[BH_L2CAP_DISCONNECTION_RSP_LEN];
@@ -757,7 +795,8 @@ void bh_l2cap_coc_rx_disconnection_req(struct bh_conn *c, uint8_t id, struct bh_
         (void)bh_l2cap_sig_send_reject(c, id, BH_L2CAP_REJECT_INVALID_CID, d, sizeof(d));
         return;
     }
-    (void)bh_l2cap_sig_send(c, BH_L2CAP_SIG_DISCONNECTION_RSP, id, d, sizeof(d));
+    ch->rsp_id = id;
+    ch->rsp_owed = coc_send_disconn_rsp(ch) == -ENOBUFS;
     coc_close(ch, 0);
 }
 
@@ -794,6 +833,10 @@ void bh_l2cap_coc_conn_down(struct bh_conn *c)
         struct coc_chan *ch = &coc.chans[i];
 
         if (!coc_on_link(ch, c)) {
+            continue;
+        }
+        if (ch->state == BH_L2CAP_COC_STATE_CLOSED) {
+            coc_set_state(ch, BH_L2CAP_COC_STATE_IDLE); /* its IRQ 24 went already */
             continue;
         }
         coc_close(ch, ch->state == BH_L2CAP_COC_STATE_WAIT_CONN_RSP

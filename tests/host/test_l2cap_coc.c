@@ -878,6 +878,60 @@ static void test_l2cap_coc_channels_across_links_are_independent(void)
     ha_teardown();
 }
 
+/* Our data frames on channel 0x0040 take every ACL transmit buffer (the
+ * sent record keeps them, for coc_complete_all()). */
+static void coc_fill_acl_pool(void)
+{
+    static uint8_t sdu[1022];
+    bool stalled;
+
+    for (int i = 0; i < 4 && bh_buf_pool_free_count(bh_hci_acl_pool()) > 0; i++) {
+        BH_CHECK_EQ(bh_ble_l2cap_send(H, 0x40, sdu, sizeof(sdu), &stalled), 0);
+    }
+    BH_CHECK_EQ(bh_buf_pool_free_count(bh_hci_acl_pool()), 0);
+}
+
+/* The peer's Disconnection Request while our data holds every ACL buffer:
+ * IRQ 24 at once; the Disconnection Response is owed, not dropped (the
+ * peer would wait for its RTX), and goes out when a buffer returns; only
+ * then are the slot and CID free. If the link drops first, the owed
+ * response goes with it, without a second IRQ 24. */
+static void test_l2cap_coc_disconn_rsp_waits_for_acl_buffer(void)
+{
+    coc_setup();
+    ha_conn_up(H, P);
+    BH_CHECK_EQ(bh_ble_l2cap_listen(PSM, 512), 0);
+    BH_CHECK_EQ(coc_peer_opens(H, MPS, 1000), 0x0040);
+    coc_fill_acl_pool();
+    ha.n = 0;
+    ha_acl(H, SIG, "06 07 04 00 40 00 41 00");
+    BH_CHECK_EQ(ha.n, 1);
+    BH_CHECK_EQ(ha_ev(0)->irq, BH_IRQ_L2CAP_DISCONNECT);
+    BH_CHECK_EQ(ha_ev(0)->l2cap.cid, 0x0040);
+    BH_CHECK_EQ(ha_ev(0)->l2cap.status, 0);
+    BH_CHECK_EQ(ha_sent_l2cap_count(SIG), 0);
+    for (int k = 0; k < 8 && ha_sent_l2cap_count(SIG) == 0; k++) {
+        coc_complete_all(H);
+    }
+    coc_check_sig(0, "07 07 04 00 40 00 41 00");
+    BH_CHECK_EQ(ha.n, 1);
+    BH_CHECK_EQ(coc_peer_opens(H, MPS, 1000), 0x0040);
+    /* again, and the link drops before any buffer returns */
+    coc_fill_acl_pool();
+    ha.n = 0;
+    ha_acl(H, SIG, "06 08 04 00 40 00 41 00");
+    BH_CHECK_EQ(ha.n, 1);
+    BH_CHECK_EQ(ha_sent_l2cap_count(SIG), 0);
+    ha_disconn_complete(H, 0x13);
+    BH_CHECK_EQ(ha.n, 2);
+    BH_CHECK_EQ(ha_ev(1)->irq, BH_IRQ_CENTRAL_DISCONNECT);
+    BH_CHECK_EQ(bh_buf_pool_free_count(bh_hci_acl_pool()), BH_CONFIG_ACL_TX_BUF_COUNT);
+    ha_conn_up(H + 1, P);
+    BH_CHECK_EQ(coc_peer_opens(H + 1, MPS, 10), 0x0040);
+    coc_disconn(H + 1);
+    ha_teardown();
+}
+
 /* ---- the API layer --------------------------------------------------------------------------- */
 
 static void test_l2cap_coc_api_errors(void)
@@ -929,4 +983,5 @@ BH_TEST_MAIN(BH_TEST(test_l2cap_coc_conn_req_table),
              BH_TEST(test_l2cap_coc_frame_above_mps_disconnects),
              BH_TEST(test_l2cap_coc_link_drop_mid_transfer_then_next_channel_works),
              BH_TEST(test_l2cap_coc_channels_across_links_are_independent),
+             BH_TEST(test_l2cap_coc_disconn_rsp_waits_for_acl_buffer),
              BH_TEST(test_l2cap_coc_api_errors))
