@@ -16,6 +16,14 @@
  * credits and an ACL buffer; with no buffer we wait on the pool.
  * A peer that breaks the flow-control rules (frame without credit, frame
  * above MPS, SDU above MTU, credits past 65535) loses the channel.
+ *
+ * A reply we owe is never dropped for lack of a buffer (STYLE.md 2.5). A
+ * channel slot owes at most one: our successful Connection Response
+ * (the slot stays ACCEPTING, IRQ 23 follows the response) or our
+ * Disconnection Response (the slot stays CLOSED, keeping its CIDs); it
+ * waits on the ACL pool and goes when a buffer frees. Replies without a
+ * channel (refusals, Command Rejects, the Disconnection Request after a
+ * bad Connection Response) go through l2cap_sig.c's per-link record.
  */
 #include "l2cap_coc.h"
 
@@ -58,6 +66,13 @@ struct coc_listener {
     uint8_t sec; /* BH_L2CAP_COC_SEC_* */
 };
 
+/* The reply a channel slot owes the peer, waiting for an ACL buffer. */
+enum coc_owed {
+    COC_OWED_NONE = 0,
+    COC_OWED_CONN_RSP,    /* ACCEPTING: our successful Connection Response */
+    COC_OWED_DISCONN_RSP, /* CLOSED: our Disconnection Response */
+};
+
 struct coc_chan {
     struct bh_dwork rtx;   /* our request's RTX (Vol 3 Part A 6.2.1) */
     struct bh_work resume; /* an ACL buffer came back: send what we owe */
@@ -67,8 +82,8 @@ struct coc_chan {
     bool tx_stalled; /* send() said stalled: IRQ 26 owed */
     bool disc_owed;  /* Disconnection Request not sent yet (no buffer) */
     bool rx_in_sdu;  /* a first K-frame arrived, the SDU is incomplete */
-    bool rsp_owed;   /* CLOSED: our Disconnection Response waits for a buffer */
-    uint8_t rsp_id;  /* identifier of the peer's Disconnection Request */
+    uint8_t owed;    /* enum coc_owed: a reply of ours waits for a buffer */
+    uint8_t rsp_id;  /* identifier of the peer's request we answer */
     uint16_t handle;
     uint16_t psm;
     uint16_t lcid; /* ours (source) */
@@ -99,6 +114,7 @@ static struct coc_ctx coc;
 
 static void coc_on_rtx(struct bh_work *work);
 static void coc_on_resume(struct bh_work *work);
+static void coc_accept_finish(struct coc_chan *ch);
 
 const struct bh_l2cap_coc_stats *bh_l2cap_coc_stats(void)
 {
@@ -272,7 +288,7 @@ static void coc_close(struct coc_chan *ch, uint16_t status)
     coc_set_state(ch, BH_L2CAP_COC_STATE_CLOSED);
     copy = *ch;
     BH_LOG_INF("conn 0x%04x cid 0x%04x: closed (status %u)", ch->handle, ch->lcid, status);
-    if (ch->rsp_owed) {
+    if (ch->owed == COC_OWED_DISCONN_RSP) {
         bh_buf_pool_wait(bh_hci_acl_pool(), &ch->resume);
     } else {
         coc_set_state(ch, BH_L2CAP_COC_STATE_IDLE);
@@ -475,7 +491,11 @@ static void coc_on_resume(struct bh_work *work)
 {
     struct coc_chan *ch = BH_CONTAINER_OF(work, struct coc_chan, resume);
 
-    if (ch->state == BH_L2CAP_COC_STATE_CLOSED && ch->rsp_owed) {
+    if (ch->state == BH_L2CAP_COC_STATE_ACCEPTING && ch->owed == COC_OWED_CONN_RSP) {
+        coc_accept_finish(ch);
+        return;
+    }
+    if (ch->state == BH_L2CAP_COC_STATE_CLOSED && ch->owed == COC_OWED_DISCONN_RSP) {
         if (coc_send_disconn_rsp(ch) == -ENOBUFS) {
             bh_buf_pool_wait(bh_hci_acl_pool(), &ch->resume);
             return;
@@ -630,7 +650,8 @@ static uint16_t coc_check_conn_req(const struct bh_conn *c, const struct coc_con
 }
 
 /* LE Credit Based Connection Response, Vol 3 Part A 4.23: on failure every
- * field but the result is zero. */
+ * field but the result is zero. A refusal is owed through l2cap_sig.c's
+ * record; a success is sent now or not (-ENOBUFS: the slot owes it). */
 static int coc_send_conn_rsp(struct bh_conn *c, uint8_t id, const struct coc_chan *ch,
                              uint16_t result)
 {
@@ -647,7 +668,50 @@ static int coc_send_conn_rsp(struct bh_conn *c, uint8_t id, const struct coc_cha
         BH_LOG_INF("conn 0x%04x: LE credit based connection refused (0x%04x)", c->handle, result);
     }
     coc_put_le16s(d, v, 5);
+    if (result != BH_L2CAP_LE_RESULT_SUCCESS) {
+        return bh_l2cap_sig_send_owed(c, BH_L2CAP_SIG_LE_CREDIT_BASED_CONN_RSP, id, d, sizeof(d));
+    }
     return bh_l2cap_sig_send(c, BH_L2CAP_SIG_LE_CREDIT_BASED_CONN_RSP, id, d, sizeof(d));
+}
+
+/* The accepted channel's response goes out, then it opens (IRQ 23). With
+ * no buffer it stays ACCEPTING and owes the response: the peer cannot use
+ * the channel before it, and IRQ 23 waits for it too. */
+static void coc_accept_finish(struct coc_chan *ch)
+{
+    struct bh_conn *c = coc_conn(ch);
+    int err =
+        c == NULL ? -ENOTCONN : coc_send_conn_rsp(c, ch->rsp_id, ch, BH_L2CAP_LE_RESULT_SUCCESS);
+
+    if (err == -ENOBUFS) {
+        coc.stats.tx_no_buf++;
+        ch->owed = COC_OWED_CONN_RSP;
+        bh_buf_pool_wait(bh_hci_acl_pool(), &ch->resume);
+        return;
+    }
+    ch->owed = COC_OWED_NONE;
+    if (err < 0) {
+        coc_set_state(ch, BH_L2CAP_COC_STATE_IDLE); /* the peer never learns: forget it */
+        return;
+    }
+    coc_set_state(ch, BH_L2CAP_COC_STATE_OPEN);
+    BH_LOG_INF("conn 0x%04x cid 0x%04x: accepted psm 0x%04x", ch->handle, ch->lcid, ch->psm);
+    (void)coc_emit(BH_IRQ_L2CAP_CONNECT, ch, 0);
+    coc_tx_pump(ch, true); /* the application may have queued data from IRQ 23 */
+}
+
+/* The peer repeats its request (its RTX ran out) while our success waits
+ * for a buffer: one response, with the newest identifier. */
+static bool coc_conn_req_repeated(const struct bh_conn *c, const struct coc_conn_req *q, uint8_t id)
+{
+    struct coc_chan *ch = coc_by_rcid(c, q->scid);
+
+    if (ch == NULL || ch->owed != COC_OWED_CONN_RSP || ch->psm != q->psm) {
+        return false;
+    }
+    coc.stats.tx_owed_dropped++;
+    ch->rsp_id = id;
+    return true;
 }
 
 /* LE Credit Based Connection Request, Vol 3 Part A 4.22: SPSM, MTU, MPS,
@@ -668,6 +732,9 @@ void bh_l2cap_coc_rx_le_credit_based_conn_req(struct bh_conn *c, uint8_t id, str
     q.credits = bh_rd_le16(r);
     q.scid = bh_rd_le16(r);
     BH_ASSERT(bh_rd_done(r)); /* the table row checked the length */
+    if (coc_conn_req_repeated(c, &q, id)) {
+        return;
+    }
     result = coc_check_conn_req(c, &q, &l);
     if (result == BH_L2CAP_LE_RESULT_SUCCESS) {
         ch = coc_alloc(c);
@@ -691,22 +758,15 @@ void bh_l2cap_coc_rx_le_credit_based_conn_req(struct bh_conn *c, uint8_t id, str
             return; /* the hook dropped the link: the channel went with it */
         }
     }
-    if (coc_send_conn_rsp(c, id, ch, result) < 0 && ch != NULL &&
-        result == BH_L2CAP_LE_RESULT_SUCCESS) {
-        coc.stats.tx_no_buf++;
-        result = BH_L2CAP_LE_RESULT_NO_RESOURCES; /* the peer never learns: forget it */
-    }
-    if (ch == NULL) {
-        return;
-    }
     if (result != BH_L2CAP_LE_RESULT_SUCCESS) {
-        coc_set_state(ch, BH_L2CAP_COC_STATE_IDLE);
+        (void)coc_send_conn_rsp(c, id, ch, result); /* owed if need be */
+        if (ch != NULL) {
+            coc_set_state(ch, BH_L2CAP_COC_STATE_IDLE);
+        }
         return;
     }
-    coc_set_state(ch, BH_L2CAP_COC_STATE_OPEN);
-    BH_LOG_INF("conn 0x%04x cid 0x%04x: accepted psm 0x%04x", c->handle, ch->lcid, ch->psm);
-    (void)coc_emit(BH_IRQ_L2CAP_CONNECT, ch, 0);
-    coc_tx_pump(ch, true); /* the application may have queued data from IRQ 23 */
+    ch->rsp_id = id;
+    coc_accept_finish(ch);
 }
 
 /* LE Credit Based Connection Response, Vol 3 Part A 4.23: DCID, MTU, MPS,
@@ -739,9 +799,10 @@ void bh_l2cap_coc_rx_le_credit_based_conn_rsp(struct bh_conn *c, uint8_t id, str
             uint16_t v[2] = {dcid, ch->lcid};
             uint8_t d[BH_L2CAP_DISCONNECTION_REQ_LEN];
 
+            /* Owed like a reply: the peer holds dcid until it hears. */
             coc_put_le16s(d, v, 2);
-            (void)bh_l2cap_sig_send(c, BH_L2CAP_SIG_DISCONNECTION_REQ, bh_l2cap_sig_next_id(c), d,
-                                    sizeof(d));
+            (void)bh_l2cap_sig_send_owed(c, BH_L2CAP_SIG_DISCONNECTION_REQ, bh_l2cap_sig_next_id(c),
+                                         d, sizeof(d));
         }
         coc_close(ch, BH_L2CAP_LE_RESULT_UNACCEPTABLE_PARAMS);
         return;
@@ -789,6 +850,14 @@ void bh_l2cap_coc_rx_disconnection_req(struct bh_conn *c, uint8_t id, struct bh_
     uint16_t v[2] = {dcid, scid};
 
     coc_put_le16s(d, v, 2);
+    if (ch != NULL && ch->rcid == scid && ch->state == BH_L2CAP_COC_STATE_CLOSED &&
+        ch->owed == COC_OWED_DISCONN_RSP) {
+        /* The peer repeats its request (RTX) while our response waits: one
+         * response, with the newest identifier; the older one is dropped. */
+        coc.stats.tx_owed_dropped++;
+        ch->rsp_id = id;
+        return;
+    }
     if (ch == NULL || ch->rcid != scid ||
         (ch->state != BH_L2CAP_COC_STATE_OPEN &&
          ch->state != BH_L2CAP_COC_STATE_WAIT_DISCONN_RSP)) {
@@ -796,7 +865,7 @@ void bh_l2cap_coc_rx_disconnection_req(struct bh_conn *c, uint8_t id, struct bh_
         return;
     }
     ch->rsp_id = id;
-    ch->rsp_owed = coc_send_disconn_rsp(ch) == -ENOBUFS;
+    ch->owed = coc_send_disconn_rsp(ch) == -ENOBUFS ? COC_OWED_DISCONN_RSP : COC_OWED_NONE;
     coc_close(ch, 0);
 }
 
@@ -839,7 +908,9 @@ void bh_l2cap_coc_conn_down(struct bh_conn *c)
             coc_set_state(ch, BH_L2CAP_COC_STATE_IDLE); /* its IRQ 24 went already */
             continue;
         }
-        coc_close(ch, ch->state == BH_L2CAP_COC_STATE_WAIT_CONN_RSP
+        /* A channel that never opened (ours asked, or our response was
+         * still owed) ends with "not connected"; an open one with 0. */
+        coc_close(ch, ch->state == BH_L2CAP_COC_STATE_WAIT_CONN_RSP || ch->owed == COC_OWED_CONN_RSP
                           ? BH_L2CAP_COC_STATUS_NOT_CONNECTED
                           : 0);
     }

@@ -80,6 +80,7 @@ struct bh_l2cap_coc_stats {
     uint32_t conn_refused;      /* connection requests we answered with a failure */
     uint32_t rtx_timeouts;      /* our request got no response in time */
     uint32_t tx_no_buf;         /* had to wait for an ACL transmit buffer */
+    uint32_t tx_owed_dropped;   /* owed response superseded by the peer's repeated request */
     uint32_t tx_frames;         /* K-frames sent */
     uint32_t credits_sent;      /* credits returned with Flow Control Credit Indications */
 };

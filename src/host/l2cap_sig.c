@@ -10,11 +10,20 @@
  * runs under the RTX timer (6.2.1). The credit-based channel commands
  * (4.6, 4.7, 4.22-4.24) are rows here whose handlers live in l2cap_coc.c,
  * which runs its own RTX per channel.
+ *
+ * Replies are owed, never silently dropped (STYLE.md 2.5): a response or
+ * Command Reject that finds no ACL transmit buffer is kept in a small
+ * per-link record, in arrival order, and sent by a work item when the ACL
+ * pool frees a buffer. A reply owed while earlier ones wait queues behind
+ * them; a full record drops the newest and counts it (tx_owed_dropped).
+ * The record goes with the link.
  */
 #include "l2cap_sig.h"
 
 #include <errno.h>
+#include <string.h>
 
+#include "blehost/bh_hci.h"
 #include "hci/hci_spec.h"
 #include "l2cap_coc.h"
 #include "l2cap_spec.h"
@@ -36,12 +45,28 @@ struct l2cap_sig_row {
     void (*fn)(struct bh_conn *c, uint8_t id, struct bh_rd *r);
 };
 
-/* Per link: our identifier sequence and our one outstanding request. */
+/* The longest reply we may owe: an LE Credit Based Connection Response. */
+#define SIG_OWED_DATA_MAX BH_L2CAP_LE_CREDIT_BASED_CONN_RSP_LEN
+
+/* One command owed to the peer, waiting for an ACL transmit buffer. */
+struct sig_owed {
+    uint8_t code;
+    uint8_t id;
+    uint8_t len;
+    uint8_t data[SIG_OWED_DATA_MAX];
+};
+
+/* Per link: our identifier sequence, our one outstanding request, and
+ * the replies we owe (a ring of BH_L2CAP_SIG_OWED_MAX from owed_head). */
 struct l2cap_sig_link {
     struct bh_dwork rtx;
+    struct bh_work resume; /* an ACL buffer came back: send what we owe */
     uint8_t next_id;
     uint8_t pending_id;   /* 0: nothing outstanding */
     uint8_t pending_code; /* the request's code */
+    uint8_t owed_head;
+    uint8_t owed_count;
+    struct sig_owed owed[BH_L2CAP_SIG_OWED_MAX];
 };
 
 struct l2cap_sig_ctx {
@@ -88,16 +113,27 @@ static struct l2cap_sig_link *sig_link(const struct bh_conn *c)
 }
 
 static void sig_on_rtx(struct bh_work *work);
+static void sig_on_resume(struct bh_work *work);
 
 void bh_l2cap_sig_init(void)
 {
     for (unsigned i = 0; i < BH_CONFIG_MAX_CONN; i++) {
         bh_dwork_cancel(&l2cap_sig.links[i].rtx);
+        bh_work_cancel(&l2cap_sig.links[i].resume);
     }
     l2cap_sig = (struct l2cap_sig_ctx){0};
     for (unsigned i = 0; i < BH_CONFIG_MAX_CONN; i++) {
         bh_dwork_init(&l2cap_sig.links[i].rtx, sig_on_rtx);
+        bh_work_init(&l2cap_sig.links[i].resume, sig_on_resume);
     }
+}
+
+/* Forget the owed replies of a link that is gone (or new). */
+static void sig_owed_clear(struct l2cap_sig_link *l)
+{
+    bh_work_cancel(&l->resume); /* also leaves the pool's wait list */
+    l->owed_head = 0;
+    l->owed_count = 0;
 }
 
 void bh_l2cap_sig_conn_up(struct bh_conn *c)
@@ -105,6 +141,7 @@ void bh_l2cap_sig_conn_up(struct bh_conn *c)
     struct l2cap_sig_link *l = sig_link(c);
 
     bh_dwork_cancel(&l->rtx);
+    sig_owed_clear(l);
     l->next_id = 1;
     l->pending_id = 0;
     l->pending_code = 0;
@@ -115,6 +152,10 @@ void bh_l2cap_sig_conn_down(struct bh_conn *c)
     struct l2cap_sig_link *l = sig_link(c);
 
     bh_dwork_cancel(&l->rtx);
+    if (l->owed_count > 0) {
+        BH_LOG_INF("conn 0x%04x: %u owed replies go with the link", c->handle, l->owed_count);
+    }
+    sig_owed_clear(l);
     l->pending_id = 0;
     l->pending_code = 0;
 }
@@ -157,6 +198,68 @@ int bh_l2cap_sig_send(struct bh_conn *c, uint8_t code, uint8_t id, const uint8_t
     return sig_send(c, code, id, data, len);
 }
 
+/* Keep a reply for later, behind those already owed; the newest is the
+ * one dropped when the record is full (the older ones keep their order). */
+static int sig_owed_push(struct l2cap_sig_link *l, uint8_t code, uint8_t id, const uint8_t *data,
+                         uint16_t len)
+{
+    struct sig_owed *o;
+
+    if (l->owed_count >= BH_L2CAP_SIG_OWED_MAX) {
+        l2cap_sig.stats.tx_owed_dropped++;
+        BH_LOG_WRN("owed replies full: code 0x%02x id 0x%02x dropped", code, id);
+        return -ENOBUFS;
+    }
+    o = &l->owed[(l->owed_head + l->owed_count) % BH_L2CAP_SIG_OWED_MAX];
+    o->code = code;
+    o->id = id;
+    o->len = (uint8_t)len;
+    if (len > 0) {
+        memcpy(o->data, data, len);
+    }
+    l->owed_count++;
+    l2cap_sig.stats.tx_owed++;
+    bh_buf_pool_wait(bh_hci_acl_pool(), &l->resume);
+    return 0;
+}
+
+int bh_l2cap_sig_send_owed(struct bh_conn *c, uint8_t code, uint8_t id, const uint8_t *data,
+                           uint16_t len)
+{
+    struct l2cap_sig_link *l = sig_link(c);
+    int err;
+
+    if (len > SIG_OWED_DATA_MAX || (data == NULL && len != 0)) {
+        return -EINVAL;
+    }
+    if (l->owed_count == 0) {
+        err = sig_send(c, code, id, data, len);
+        if (err != -ENOBUFS) {
+            return err;
+        }
+    }
+    return sig_owed_push(l, code, id, data, len);
+}
+
+/* A buffer came back: send the owed replies in order while buffers last. */
+static void sig_on_resume(struct bh_work *work)
+{
+    struct l2cap_sig_link *l = BH_CONTAINER_OF(work, struct l2cap_sig_link, resume);
+    struct bh_conn *c = bh_conn_at((unsigned)(l - l2cap_sig.links));
+
+    while (l->owed_count > 0) {
+        const struct sig_owed *o = &l->owed[l->owed_head];
+        int err = c == NULL ? -ENOTCONN : sig_send(c, o->code, o->id, o->data, o->len);
+
+        if (err == -ENOBUFS) {
+            bh_buf_pool_wait(bh_hci_acl_pool(), &l->resume);
+            return;
+        }
+        l->owed_head = (uint8_t)((l->owed_head + 1) % BH_L2CAP_SIG_OWED_MAX);
+        l->owed_count--;
+    }
+}
+
 int bh_l2cap_sig_send_reject(struct bh_conn *c, uint8_t id, uint16_t reason, const uint8_t *data,
                              uint16_t len)
 {
@@ -172,7 +275,7 @@ int bh_l2cap_sig_send_reject(struct bh_conn *c, uint8_t id, uint16_t reason, con
     l2cap_sig.stats.tx_reject++;
     bh_l2cap_stats_mut()->sig_rejected++;
     BH_LOG_WRN("conn 0x%04x: Command Reject id 0x%02x reason 0x%04x", c->handle, id, reason);
-    return sig_send(c, BH_L2CAP_SIG_COMMAND_REJECT_RSP, id, p, (uint16_t)(2 + len));
+    return bh_l2cap_sig_send_owed(c, BH_L2CAP_SIG_COMMAND_REJECT_RSP, id, p, (uint16_t)(2 + len));
 }
 
 static void sig_reject_not_understood(struct bh_conn *c, uint8_t id)
@@ -279,7 +382,7 @@ static void l2cap_sig_rx_conn_param_update_req(struct bh_conn *c, uint8_t id, st
     }
     ok = bh_gap_conn_params_valid(&p);
     bh_put_le16(rsp, ok ? BH_L2CAP_CONN_PARAM_ACCEPTED : BH_L2CAP_CONN_PARAM_REJECTED);
-    (void)sig_send(c, BH_L2CAP_SIG_CONN_PARAM_UPDATE_RSP, id, rsp, sizeof(rsp));
+    (void)bh_l2cap_sig_send_owed(c, BH_L2CAP_SIG_CONN_PARAM_UPDATE_RSP, id, rsp, sizeof(rsp));
     if (ok) {
         (void)bh_gap_conn_param_apply(c, &p);
     }

@@ -20,6 +20,8 @@ struct bh_l2cap_sig_stats {
     uint32_t rx_unexpected_rsp; /* response to no request of ours: dropped */
     uint32_t tx_reject;         /* Command Reject sent */
     uint32_t tx_no_buf;         /* nothing sent for lack of a buffer */
+    uint32_t tx_owed;           /* replies kept until an ACL buffer freed */
+    uint32_t tx_owed_dropped;   /* owed replies dropped: the link's record was full */
     uint32_t rtx_timeouts;      /* our request got no response in time */
 };
 const struct bh_l2cap_sig_stats *bh_l2cap_sig_stats(void);
@@ -35,7 +37,23 @@ void bh_l2cap_sig_conn_down(struct bh_conn *c);
  * outstanding), -ENOBUFS. */
 int bh_l2cap_sig_conn_param_update(struct bh_conn *c, const struct bh_gap_conn_params *p);
 
-/* Send a Command Reject (Vol 3 Part A 4.1) with reason and its data. */
+/* Replies owed per link while no ACL transmit buffer is free (the
+ * bounded record of bh_l2cap_sig_send_owed). */
+#define BH_L2CAP_SIG_OWED_MAX 4
+
+/* Send a command we owe the peer (a response, a Command Reject, or
+ * l2cap_coc.c's Disconnection Request after a bad Connection Response;
+ * at most 10 bytes of data) on c: at once if an ACL buffer is free and no earlier
+ * reply waits, else kept (copied) behind the earlier ones and sent, in
+ * order, by a work item when the ACL pool frees a buffer; forgotten if
+ * the link goes first. Host context. 0 (sent or owed), -ENOBUFS (the
+ * record of BH_L2CAP_SIG_OWED_MAX is full: dropped, counted in
+ * tx_owed_dropped), -EINVAL (len), -ENOTCONN. */
+int bh_l2cap_sig_send_owed(struct bh_conn *c, uint8_t code, uint8_t id, const uint8_t *data,
+                           uint16_t len);
+
+/* Send a Command Reject (Vol 3 Part A 4.1) with reason and its data, owed
+ * like any reply (bh_l2cap_sig_send_owed) when no buffer is free. */
 int bh_l2cap_sig_send_reject(struct bh_conn *c, uint8_t id, uint16_t reason, const uint8_t *data,
                              uint16_t len);
 /* l2cap.c's statistics, for the sig_rejected count. */

@@ -932,6 +932,165 @@ static void test_l2cap_coc_disconn_rsp_waits_for_acl_buffer(void)
     ha_teardown();
 }
 
+/* Take every ACL transmit buffer out of the pool; returns how many. */
+static unsigned coc_hold_acl_pool(struct bh_buf **held)
+{
+    unsigned n = 0;
+    struct bh_buf *b;
+
+    while ((b = bh_hci_acl_buf_alloc(0)) != NULL) {
+        BH_CHECK(n < BH_CONFIG_ACL_TX_BUF_COUNT);
+        held[n++] = b;
+    }
+    BH_CHECK_EQ(n, BH_CONFIG_ACL_TX_BUF_COUNT);
+    return n;
+}
+
+static void coc_release_acl(struct bh_buf **held, unsigned *n, unsigned count)
+{
+    while (count-- > 0 && *n > 0) {
+        bh_buf_unref(held[--*n]);
+    }
+    fake_ctrl_pump(); /* the pool's waiters run */
+}
+
+/* Every ACL buffer held: the accepted channel's Connection Response, a
+ * refusal and a Command Reject are all owed, not dropped. The channel
+ * stays ACCEPTING (no IRQ 23, no data) until its response goes out; the
+ * peer's repeated request is answered once, with its newest identifier.
+ * One freed buffer lets all three out, in the order they became owed. */
+static void test_l2cap_coc_conn_rsp_and_reject_wait_for_acl_buffer(void)
+{
+    struct bh_buf *held[BH_CONFIG_ACL_TX_BUF_COUNT];
+    unsigned n;
+    bool stalled;
+
+    coc_setup();
+    ha_conn_up(H, P);
+    BH_CHECK_EQ(bh_ble_l2cap_listen(PSM, 512), 0);
+    n = coc_hold_acl_pool(held);
+    ha_acl(H, SIG, REQ("21", "80 00", "00 04", "f7 00", "0a 00", "41 00"));
+    BH_CHECK_EQ(ha.n, 1);
+    BH_CHECK_EQ(ha_ev(0)->irq, BH_IRQ_L2CAP_ACCEPT);
+    BH_CHECK_EQ(bh_ble_l2cap_send(H, 0x40, (const uint8_t *)"x", 1, &stalled), -EINVAL);
+    ha_acl(H, SIG, REQ("22", "80 00", "00 04", "f7 00", "0a 00", "41 00")); /* its RTX */
+    BH_CHECK_EQ(bh_l2cap_coc_stats()->tx_owed_dropped, 1);
+    ha_acl(H, SIG, REQ("23", "81 00", "00 04", "f7 00", "0a 00", "42 00"));
+    ha_acl(H, SIG, "06 24 04 00 45 00 41 00");
+    BH_CHECK_EQ(ha.n, 1);
+    BH_CHECK_EQ(ha_sent_l2cap_count(SIG), 0);
+    BH_CHECK_EQ(bh_l2cap_sig_stats()->tx_owed, 2);
+    coc_release_acl(held, &n, 1);
+    BH_CHECK_EQ(ha_sent_l2cap_count(SIG), 3);
+    coc_check_sig(0, RSP_OK("22"));
+    coc_check_sig(1, RSP_ERR("23", "02"));
+    coc_check_sig(2, "01 24 06 00 02 00 45 00 41 00");
+    BH_CHECK_EQ(ha.n, 2);
+    BH_CHECK_EQ(ha_ev(1)->irq, BH_IRQ_L2CAP_CONNECT);
+    BH_CHECK_EQ(ha_ev(1)->l2cap.cid, 0x0040);
+    BH_CHECK_EQ(bh_l2cap_sig_stats()->tx_owed_dropped, 0);
+    coc_release_acl(held, &n, n);
+    /* the channel is open for real now */
+    BH_CHECK_EQ(bh_ble_l2cap_send(H, 0x40, (const uint8_t *)"x", 1, &stalled), 0);
+    coc_disconn(H);
+    ha_teardown();
+}
+
+/* A bad Connection Response while no buffer is free: IRQ 24 at once, and
+ * the Disconnection Request naming the peer's CID is owed until one frees. */
+static void test_l2cap_coc_disconn_req_after_bad_rsp_waits_for_acl_buffer(void)
+{
+    struct bh_buf *held[BH_CONFIG_ACL_TX_BUF_COUNT];
+    const uint8_t *p;
+    uint16_t len;
+    unsigned n;
+    char hex[64];
+
+    coc_setup();
+    ha_conn_up(H, C);
+    BH_CHECK_EQ(bh_ble_l2cap_connect(H, PSM, 512), 0);
+    BH_CHECK(ha_sent_l2cap(SIG, 0, &p, &len));
+    BH_CHECK_EQ(p[0], 0x14);
+    snprintf(hex, sizeof(hex), "15 %02x 0a 00 41 00 16 00 f7 00 05 00 00 00", p[1]); /* MTU 22 */
+    coc_complete_all(H);
+    n = coc_hold_acl_pool(held);
+    ha.n = 0;
+    ha_acl(H, SIG, hex);
+    BH_CHECK_EQ(ha.n, 1);
+    BH_CHECK_EQ(ha_ev(0)->irq, BH_IRQ_L2CAP_DISCONNECT);
+    BH_CHECK_EQ(ha_ev(0)->l2cap.status, BH_L2CAP_LE_RESULT_UNACCEPTABLE_PARAMS);
+    BH_CHECK_EQ(ha_sent_l2cap_count(SIG), 0);
+    coc_release_acl(held, &n, 1);
+    BH_CHECK_EQ(ha_sent_l2cap_count(SIG), 1);
+    BH_CHECK(ha_sent_l2cap(SIG, 0, &p, &len));
+    BH_CHECK_EQ(len, 8);
+    BH_CHECK_HEX(p, 1, "06");
+    BH_CHECK_HEX(&p[2], 6, "04 00 41 00 40 00");
+    coc_release_acl(held, &n, n);
+    coc_disconn(H);
+    ha_teardown();
+}
+
+/* The peer repeats its Disconnection Request (its RTX) while our response
+ * is owed: no Command Reject for the closed channel, one response, with
+ * the newest identifier; the superseded one is counted. */
+static void test_l2cap_coc_repeated_disconn_req_while_rsp_owed(void)
+{
+    struct bh_buf *held[BH_CONFIG_ACL_TX_BUF_COUNT];
+    unsigned n;
+
+    coc_setup();
+    ha_conn_up(H, P);
+    BH_CHECK_EQ(bh_ble_l2cap_listen(PSM, 512), 0);
+    BH_CHECK_EQ(coc_peer_opens(H, MPS, 10), 0x0040);
+    n = coc_hold_acl_pool(held);
+    ha.n = 0;
+    ha_acl(H, SIG, "06 07 04 00 40 00 41 00");
+    ha_acl(H, SIG, "06 09 04 00 40 00 41 00");
+    BH_CHECK_EQ(ha.n, 1);
+    BH_CHECK_EQ(bh_l2cap_coc_stats()->tx_owed_dropped, 1);
+    BH_CHECK_EQ(ha_sent_l2cap_count(SIG), 0);
+    coc_release_acl(held, &n, 1);
+    BH_CHECK_EQ(ha_sent_l2cap_count(SIG), 1);
+    coc_check_sig(0, "07 09 04 00 40 00 41 00");
+    coc_release_acl(held, &n, n);
+    BH_CHECK_EQ(coc_peer_opens(H, MPS, 10), 0x0040); /* the slot and CID are free */
+    coc_disconn(H);
+    ha_teardown();
+}
+
+/* The link drops while a Connection Response, a refusal and a Command
+ * Reject are owed: the accepting channel ends with IRQ 24 (not
+ * connected), nothing goes out when buffers free, nothing leaks, and the
+ * slot serves the next link. */
+static void test_l2cap_coc_owed_replies_go_with_the_link(void)
+{
+    struct bh_buf *held[BH_CONFIG_ACL_TX_BUF_COUNT];
+    unsigned n;
+
+    coc_setup();
+    ha_conn_up(H, P);
+    BH_CHECK_EQ(bh_ble_l2cap_listen(PSM, 512), 0);
+    n = coc_hold_acl_pool(held);
+    ha_acl(H, SIG, REQ("31", "80 00", "00 04", "f7 00", "0a 00", "41 00"));
+    ha_acl(H, SIG, REQ("32", "81 00", "00 04", "f7 00", "0a 00", "42 00"));
+    ha_acl(H, SIG, "06 33 04 00 45 00 41 00");
+    BH_CHECK_EQ(ha.n, 1);
+    ha_disconn_complete(H, 0x13);
+    BH_CHECK_EQ(ha.n, 3);
+    BH_CHECK_EQ(ha_ev(1)->irq, BH_IRQ_L2CAP_DISCONNECT);
+    BH_CHECK_EQ(ha_ev(1)->l2cap.cid, 0x0040);
+    BH_CHECK_EQ(ha_ev(1)->l2cap.status, BH_L2CAP_COC_STATUS_NOT_CONNECTED);
+    BH_CHECK_EQ(ha_ev(2)->irq, BH_IRQ_CENTRAL_DISCONNECT);
+    coc_release_acl(held, &n, n);
+    BH_CHECK_EQ(ha_sent_l2cap_count(SIG), 0);
+    BH_CHECK_EQ(bh_buf_pool_free_count(bh_hci_acl_pool()), BH_CONFIG_ACL_TX_BUF_COUNT);
+    ha_conn_up(H + 1, P);
+    BH_CHECK_EQ(coc_peer_opens(H + 1, MPS, 10), 0x0040);
+    coc_disconn(H + 1);
+    ha_teardown();
+}
+
 /* ---- the API layer --------------------------------------------------------------------------- */
 
 static void test_l2cap_coc_api_errors(void)
@@ -984,4 +1143,8 @@ BH_TEST_MAIN(BH_TEST(test_l2cap_coc_conn_req_table),
              BH_TEST(test_l2cap_coc_link_drop_mid_transfer_then_next_channel_works),
              BH_TEST(test_l2cap_coc_channels_across_links_are_independent),
              BH_TEST(test_l2cap_coc_disconn_rsp_waits_for_acl_buffer),
+             BH_TEST(test_l2cap_coc_conn_rsp_and_reject_wait_for_acl_buffer),
+             BH_TEST(test_l2cap_coc_disconn_req_after_bad_rsp_waits_for_acl_buffer),
+             BH_TEST(test_l2cap_coc_repeated_disconn_req_while_rsp_owed),
+             BH_TEST(test_l2cap_coc_owed_replies_go_with_the_link),
              BH_TEST(test_l2cap_coc_api_errors))

@@ -4,7 +4,9 @@
  * PDU rows: for every handler, too short, trailing bytes, bad range, wrong
  * role, unsolicited response, plus unknown codes (Command Reject: Command
  * not understood), oversize commands (Signalling MTU exceeded), identifier
- * zero; then our own request under the RTX timer.
+ * zero; then our own request under the RTX timer; then replies owed
+ * while every ACL transmit buffer is taken (sent in order when one frees,
+ * bounded per link, gone with the link).
  */
 #include "hostA_util.h"
 
@@ -196,8 +198,113 @@ static void test_l2cap_sig_identifiers_skip_zero(void)
     ha_teardown();
 }
 
+/* Take every ACL transmit buffer out of the pool; returns how many. */
+static unsigned sig_hold_acl_pool(struct bh_buf **held)
+{
+    unsigned n = 0;
+    struct bh_buf *b;
+
+    while ((b = bh_hci_acl_buf_alloc(0)) != NULL) {
+        BH_CHECK(n < BH_CONFIG_ACL_TX_BUF_COUNT);
+        held[n++] = b;
+    }
+    BH_CHECK_EQ(n, BH_CONFIG_ACL_TX_BUF_COUNT);
+    return n;
+}
+
+static void sig_release_acl(struct bh_buf **held, unsigned *n, unsigned count)
+{
+    while (count-- > 0 && *n > 0) {
+        bh_buf_unref(held[--*n]);
+    }
+    fake_ctrl_pump(); /* the pool's waiters run */
+}
+
+static void sig_check_sent(unsigned i, const char *hex)
+{
+    const uint8_t *p;
+    uint16_t len;
+
+    BH_CHECK(ha_sent_l2cap(BH_L2CAP_CID_LE_SIGNALING, i, &p, &len));
+    BH_CHECK_HEX(p, len, hex);
+}
+
+/* No ACL buffer free: a Command Reject and a Connection Parameter Update
+ * Response are owed (the update itself is applied at once); one freed
+ * buffer lets them out in order, byte for byte. Then the record's bound:
+ * five owed on a full record of four, the newest is dropped and counted. */
+static void test_l2cap_sig_replies_wait_for_acl_buffer(void)
+{
+    struct bh_buf *held[BH_CONFIG_ACL_TX_BUF_COUNT];
+    unsigned n;
+
+    ha_setup();
+    ha_conn_up(0x0040, C);
+    n = sig_hold_acl_pool(held);
+    ha_acl(0x0040, BH_L2CAP_CID_LE_SIGNALING, "7f 04 00 00");
+    ha_acl(0x0040, BH_L2CAP_CID_LE_SIGNALING, "12 05 08 00 06 00 0c 00 00 00 c8 00");
+    BH_CHECK_EQ(fake_ctrl_cmd_count(BH_HCI_OP_LE_CONN_UPDATE), 1);
+    BH_CHECK_EQ(ha_sent_l2cap_count(BH_L2CAP_CID_LE_SIGNALING), 0);
+    BH_CHECK_EQ(bh_l2cap_sig_stats()->tx_owed, 2);
+    sig_release_acl(held, &n, 1);
+    BH_CHECK_EQ(ha_sent_l2cap_count(BH_L2CAP_CID_LE_SIGNALING), 2);
+    sig_check_sent(0, "01 04 02 00 00 00");
+    sig_check_sent(1, "13 05 02 00 00 00");
+    fake_ctrl_ncp(0x0040, 2);
+    ha_clear();
+    /* bounded: the record holds four */
+    sig_release_acl(held, &n, n);
+    n = sig_hold_acl_pool(held);
+    for (unsigned i = 0; i <= BH_L2CAP_SIG_OWED_MAX; i++) {
+        char hex[16];
+
+        snprintf(hex, sizeof(hex), "7f %02x 00 00", 0x10 + i);
+        ha_acl(0x0040, BH_L2CAP_CID_LE_SIGNALING, hex);
+    }
+    BH_CHECK_EQ(bh_l2cap_sig_stats()->tx_owed_dropped, 1);
+    BH_CHECK_EQ(ha_sent_l2cap_count(BH_L2CAP_CID_LE_SIGNALING), 0);
+    sig_release_acl(held, &n, 1);
+    BH_CHECK_EQ(ha_sent_l2cap_count(BH_L2CAP_CID_LE_SIGNALING), BH_L2CAP_SIG_OWED_MAX);
+    sig_check_sent(0, "01 10 02 00 00 00");
+    sig_check_sent(1, "01 11 02 00 00 00");
+    sig_check_sent(2, "01 12 02 00 00 00");
+    sig_check_sent(3, "01 13 02 00 00 00");
+    sig_release_acl(held, &n, n);
+    fake_ctrl_ncp(0x0040, BH_L2CAP_SIG_OWED_MAX);
+    ha_disconn_complete(0x0040, 0x13);
+    ha_teardown();
+}
+
+/* The link drops while replies are owed: they go with it (nothing sent
+ * when buffers free, no pool leak), and the next link on the same slot
+ * starts with an empty record. */
+static void test_l2cap_sig_owed_replies_go_with_the_link(void)
+{
+    struct bh_buf *held[BH_CONFIG_ACL_TX_BUF_COUNT];
+    unsigned n;
+
+    ha_setup();
+    ha_conn_up(0x0040, C);
+    n = sig_hold_acl_pool(held);
+    ha_acl(0x0040, BH_L2CAP_CID_LE_SIGNALING, "7f 04 00 00");
+    ha_acl(0x0040, BH_L2CAP_CID_LE_SIGNALING, "12 05 08 00 06 00 0c 00 00 00 c8 00");
+    ha_disconn_complete(0x0040, 0x13);
+    sig_release_acl(held, &n, n);
+    BH_CHECK_EQ(ha_sent_l2cap_count(BH_L2CAP_CID_LE_SIGNALING), 0);
+    BH_CHECK_EQ(bh_buf_pool_free_count(bh_hci_acl_pool()), BH_CONFIG_ACL_TX_BUF_COUNT);
+    ha_conn_up(0x0041, C);
+    ha_acl(0x0041, BH_L2CAP_CID_LE_SIGNALING, "7f 06 00 00");
+    BH_CHECK_EQ(ha_sent_l2cap_count(BH_L2CAP_CID_LE_SIGNALING), 1);
+    sig_check_sent(0, "01 06 02 00 00 00");
+    fake_ctrl_ncp(0x0041, 1);
+    ha_disconn_complete(0x0041, 0x13);
+    ha_teardown();
+}
+
 BH_TEST_MAIN(BH_TEST(test_l2cap_sig_table), BH_TEST(test_l2cap_sig_cpu_req_applied_by_central),
              BH_TEST(test_l2cap_sig_our_request_ids_and_matching),
              BH_TEST(test_l2cap_sig_rtx_expiry_fails_request),
              BH_TEST(test_l2cap_sig_central_cannot_send_request),
-             BH_TEST(test_l2cap_sig_identifiers_skip_zero))
+             BH_TEST(test_l2cap_sig_identifiers_skip_zero),
+             BH_TEST(test_l2cap_sig_replies_wait_for_acl_buffer),
+             BH_TEST(test_l2cap_sig_owed_replies_go_with_the_link))
