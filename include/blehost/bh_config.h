@@ -177,6 +177,10 @@
 #define BH_CONFIG_SMP_TIMEOUT_MS 30000 /* SMP timeout (Vol 3 Part H 3.4); then no SMP on the link */
 #endif
 
+#ifndef BH_CONFIG_SMP_P256_CONTROLLER
+#define BH_CONFIG_SMP_P256_CONTROLLER 0 /* 1: P-256 key and DHKey from the controller (small targets) */
+#endif
+
 /* ---- log ---------------------------------------------------------------- */
 
 #ifndef BH_CONFIG_LOG_LEVEL

@@ -31,6 +31,7 @@
 #include "ble/ble_internal.h"
 #include "blehost/bh_hci.h"
 #include "gap.h"
+#include "keys.h"
 #include "os/bh_assert.h"
 
 #define BH_LOG_TAG "gatts"
@@ -85,6 +86,121 @@ static void cccd_set(struct bh_conn *c, uint16_t cccd_handle, uint16_t v)
     uint8_t *p = &gconn(c)->cccd[bit / 8];
 
     *p = (uint8_t)((*p & ~(0x3u << (bit % 8))) | ((v & 0x3u) << (bit % 8)));
+}
+
+/* ---- subscriptions of bonded peers, Core 5.4 Vol 3 Part G 3.3.3.3 ----------
+ *
+ * "The Client Characteristic Configuration descriptor value shall persist
+ * across connections for bonded devices." We keep them in the secret store
+ * through keys.c (type 3, keyed by the peer's identity address; keys.c puts
+ * its own version octet in front). The blob below is ours:
+ *   [0]  GATTS_BLOB_VERSION (1)
+ *   then one entry per CCCD whose value is not zero, in handle order:
+ *        handle (LE16), CCCD value (LE16: 0x0001 notify, 0x0002 indicate)
+ * At most GATTS_BLOB_PAIRS entries (1 + 4 * 62 = 249 octets, within the 250
+ * keys.c accepts); further subscriptions stay per connection only.
+ * Saved when a bonded peer changes a CCCD and when a link becomes bonded;
+ * restored when a link becomes bonded (pairing that bonds, or encryption
+ * with the stored bond: bh_gatts_bond_sync, called by smp.c). */
+#define GATTS_BLOB_VERSION 1
+#define GATTS_BLOB_PAIRS 62
+#define GATTS_BLOB_MAX (1 + 4 * GATTS_BLOB_PAIRS)
+
+static uint8_t cccd_check(uint16_t handle, const uint8_t *v, uint16_t len);
+
+/* Encode c's non-zero CCCDs; returns the blob length. */
+static uint16_t cccd_encode(const struct bh_conn *c, uint8_t blob[GATTS_BLOB_MAX])
+{
+    uint16_t n = 1;
+    uint16_t last = bh_gatts_db_last_handle();
+
+    blob[0] = GATTS_BLOB_VERSION;
+    for (uint16_t h = 1; h <= last && n + 4 <= GATTS_BLOB_MAX; h++) {
+        const struct bh_gatts_attr *a = bh_gatts_db_attr(h);
+        uint16_t v = bh_gatts_cccd(c, h);
+
+        if (a == NULL || a->kind != BH_GATTS_KIND_CCCD || v == 0) {
+            continue;
+        }
+        bh_put_le16(&blob[n], h);
+        bh_put_le16(&blob[n + 2], v);
+        n = (uint16_t)(n + 4);
+    }
+    return n;
+}
+
+/* Save c's subscriptions if its peer is bonded. */
+static void cccd_persist(const struct bh_conn *c)
+{
+    uint8_t blob[GATTS_BLOB_MAX];
+    uint16_t n;
+    int err;
+
+    if (!c->bonded) {
+        return;
+    }
+    n = cccd_encode(c, blob);
+    err = bh_keys_cccd_store(c, blob, n);
+    if (err != 0) {
+        gs.stats.cccd_store_failed++;
+        BH_LOG_WRN("conn 0x%04x: subscriptions not saved (%d)", c->handle, err);
+    }
+}
+
+/* Apply a stored blob to c: a CCCD the peer already wrote on this link keeps
+ * its value; entries that no longer match the database (not a CCCD, or bits
+ * the characteristic does not support) are skipped and counted. */
+static void cccd_restore(struct bh_conn *c, const uint8_t *blob, uint16_t len)
+{
+    struct bh_rd r = {.p = blob, .left = len};
+    unsigned applied = 0;
+
+    if (bh_rd_u8(&r) != GATTS_BLOB_VERSION || r.err || r.left % 4 != 0) {
+        gs.stats.cccd_restore_bad++;
+        return; /* unknown layout: bh_gatts_bond_sync replaces it */
+    }
+    while (r.left >= 4) {
+        uint16_t h = bh_rd_le16(&r);
+        uint8_t v[2];
+        uint16_t bits;
+        const struct bh_gatts_attr *a = bh_gatts_db_attr(h);
+
+        bh_rd_copy(&r, v, 2);
+        bits = bh_get_le16(v);
+        if (a == NULL || a->kind != BH_GATTS_KIND_CCCD || bits == 0 ||
+            (bits & ~(BH_GATT_CCCD_NOTIFY | BH_GATT_CCCD_INDICATE)) != 0 ||
+            cccd_check(h, v, 2) != 0) {
+            gs.stats.cccd_restore_bad++;
+            continue;
+        }
+        if (bh_gatts_cccd(c, h) == 0) {
+            cccd_set(c, h, bits);
+            applied++;
+        }
+    }
+    gs.stats.cccd_restored += applied;
+    BH_LOG_INF("conn 0x%04x: %u subscription(s) restored", c->handle, applied);
+}
+
+void bh_gatts_bond_sync(struct bh_conn *c)
+{
+    uint8_t stored[GATTS_BLOB_MAX];
+    uint8_t now[GATTS_BLOB_MAX];
+    int n;
+    uint16_t len;
+
+    if (c == NULL || !c->bonded || c->state != BH_CONN_STATE_CONNECTED) {
+        return;
+    }
+    n = bh_keys_cccd_load(c, stored, sizeof(stored));
+    if (n > 0) {
+        cccd_restore(c, stored, (uint16_t)n);
+    }
+    len = cccd_encode(c, now);
+    if ((n > 0 && (uint16_t)n == len && memcmp(stored, now, len) == 0) || (n <= 0 && len == 1)) {
+        return; /* the store already says what the link has */
+    }
+    cccd_persist(c);
 }
 
 /* ---- access checks ---------------------------------------------------------- */
@@ -539,11 +655,19 @@ static uint8_t write_apply(struct bh_conn *c, uint16_t handle, const uint8_t *v,
 
     *emit = false;
     if (a->kind == BH_GATTS_KIND_CCCD) {
+        uint16_t was = bh_gatts_cccd(c, handle);
+        uint16_t bits;
+
         err = cccd_check(handle, v, len);
-        if (err == 0) {
-            cccd_set(c, handle, bh_get_le16(v) & (BH_GATT_CCCD_NOTIFY | BH_GATT_CCCD_INDICATE));
+        if (err != 0) {
+            return err;
         }
-        return err;
+        bits = bh_get_le16(v) & (BH_GATT_CCCD_NOTIFY | BH_GATT_CCCD_INDICATE);
+        cccd_set(c, handle, bits);
+        if (bits != was) {
+            cccd_persist(c);
+        }
+        return 0;
     }
     if (a->special == BH_GATTS_SPECIAL_NAME) {
         return bh_gap_set_name(v, len) == 0 ? 0 : BH_ATT_ERR_INVALID_ATTRIBUTE_VALUE_LENGTH;

@@ -135,12 +135,24 @@ void bh_gatts_send_update(uint16_t handle);
 void bh_gatts_service_changed(void);
 /* The CCCD value of handle (a CCCD attribute) for c. */
 uint16_t bh_gatts_cccd(const struct bh_conn *c, uint16_t cccd_handle);
+/* Subscriptions of bonded peers (Core 5.4 Vol 3 Part G 3.3.3.3; blob format
+ * in gatts.c and src/host/README-smp.md). c has just become bonded: pairing
+ * with bonding completed, or encryption with the peer's stored bond. Loads
+ * the peer's stored CCCDs into the link (values the peer already wrote on
+ * this link win), then saves the link's set if it differs from the stored
+ * one. Afterwards every CCCD change of a bonded link is saved as it
+ * happens. No-op for a link that is not bonded. smp.c calls it, before it
+ * raises IRQ 28. */
+void bh_gatts_bond_sync(struct bh_conn *c);
 
 struct bh_gatts_stats {
     uint32_t rx_signed_write_dropped; /* Signed Write Command: not supported, dropped */
     uint32_t rx_write_cmd_dropped;    /* Write Command that failed a check: dropped */
     uint32_t ind_queued;              /* indications queued behind an outstanding one */
     uint32_t tx_no_buf;               /* notify/indicate found no buffer */
+    uint32_t cccd_restored;           /* subscriptions of bonded peers restored */
+    uint32_t cccd_restore_bad;        /* stored entries that no longer fit the database */
+    uint32_t cccd_store_failed;       /* subscriptions the secret store did not take */
 };
 const struct bh_gatts_stats *bh_gatts_stats(void);
 /* Reset the server's per-connection state and statistics (host init,

@@ -15,6 +15,7 @@
 #include "hci/hci_spec.h"
 #include "l2cap.h"
 #include "os/bh_assert.h"
+#include "smp.h"
 
 #define BH_LOG_TAG "host"
 #include "os/bh_log.h"
@@ -47,7 +48,7 @@ static const struct host_evt_row host_evt_table[] = {
 };
 
 /* Vol 4 Part E 7.7.65.x. The P-256 and DHKey completions (0x08, 0x09)
- * belong to SMP with controller crypto: TODO(#6). */
+ * serve SMP with BH_CONFIG_SMP_P256_CONTROLLER (smp_ecdh.c). */
 static const struct host_evt_row host_le_table[] = {
     {BH_HCI_SUBEVT_LE_CONN_COMPLETE, 18, gap_on_le_conn_complete},              /* .1 */
     {BH_HCI_SUBEVT_LE_ADV_REPORT, 11, gap_on_le_adv_report},                    /* .2 */
@@ -57,9 +58,12 @@ static const struct host_evt_row host_le_table[] = {
     {BH_HCI_SUBEVT_LE_LONG_TERM_KEY_REQUEST, 12, smp_on_le_long_term_key_request},         /* .5 */
     {BH_HCI_SUBEVT_LE_REMOTE_CONN_PARAM_REQUEST, 10, gap_on_le_remote_conn_param_request}, /* .6 */
     {BH_HCI_SUBEVT_LE_DATA_LENGTH_CHANGE, 10, gap_on_le_data_length_change},               /* .7 */
-    {BH_HCI_SUBEVT_LE_ENHANCED_CONN_COMPLETE, 30, gap_on_le_enhanced_conn_complete},       /* .10 */
-    {BH_HCI_SUBEVT_LE_DIRECTED_ADV_REPORT, 17, gap_on_le_directed_adv_report},             /* .11 */
-    {BH_HCI_SUBEVT_LE_PHY_UPDATE_COMPLETE, 5, gap_on_le_phy_update_complete},              /* .12 */
+    {BH_HCI_SUBEVT_LE_READ_LOCAL_P256_PUBLIC_KEY_COMPLETE, 65,
+     smp_on_le_read_local_p256_public_key_complete},                                   /* .8 */
+    {BH_HCI_SUBEVT_LE_GENERATE_DHKEY_COMPLETE, 33, smp_on_le_generate_dhkey_complete}, /* .9 */
+    {BH_HCI_SUBEVT_LE_ENHANCED_CONN_COMPLETE, 30, gap_on_le_enhanced_conn_complete},   /* .10 */
+    {BH_HCI_SUBEVT_LE_DIRECTED_ADV_REPORT, 17, gap_on_le_directed_adv_report},         /* .11 */
+    {BH_HCI_SUBEVT_LE_PHY_UPDATE_COMPLETE, 5, gap_on_le_phy_update_complete},          /* .12 */
 };
 
 const struct bh_host_evt_stats *bh_host_evt_stats(void)

@@ -23,6 +23,7 @@
 #include "ble/ble_internal.h"
 #include "crypto/bh_crypto.h"
 #include "gap.h"
+#include "gatts.h"
 #include "hci/hci_spec.h"
 #include "host_evt.h"
 #include "l2cap.h"
@@ -47,6 +48,7 @@ struct smp_cfg {
     bool bonding;
     bool mitm;
     bool le_secure;
+    bool no_sc; /* bh_smp_set_sc(false): legacy pairing only */
     uint8_t io;
 };
 
@@ -114,7 +116,7 @@ static const struct smp_rx_row smp_rx_table[] = {
 enum { JW, II, RI, BI, NC };
 static const uint8_t smp_method_legacy[5][5] = {
     {JW, JW, RI, JW, RI}, {JW, JW, RI, JW, RI}, {II, II, BI, JW, II},
-    {JW, JW, JW, JW, JW}, {II, II, RI, JW, II},
+    {JW, JW, JW, JW, JW}, {II, II, RI, JW, RI}, /* KeyboardDisplay both: initiator displays */
 };
 static const uint8_t smp_method_sc[5][5] = {
     {JW, JW, RI, JW, RI}, {JW, NC, RI, JW, NC}, {II, II, BI, JW, II},
@@ -166,6 +168,12 @@ int bh_smp_random(uint8_t *out, uint16_t len)
     return bh_crypto_random(out, len) == 0 ? 0 : -EIO;
 }
 
+/* We offer LE Secure Connections: allowed, and P-256 works here. */
+static bool smp_sc_offered(void)
+{
+    return !smp.cfg.no_sc && bh_smp_sc_supported();
+}
+
 static uint8_t smp_our_auth(void)
 {
     uint8_t auth = 0;
@@ -176,7 +184,7 @@ static uint8_t smp_our_auth(void)
     if (smp.cfg.mitm) {
         auth |= BH_SMP_AUTH_MITM;
     }
-    if (bh_smp_sc_supported()) {
+    if (smp_sc_offered()) {
         auth |= BH_SMP_AUTH_SC;
     }
     return auth;
@@ -351,7 +359,7 @@ static void smp_sc_renew(void)
             return;
         }
     }
-    bh_smp_sc_reset();
+    bh_smp_sc_renew();
 }
 
 /* End the running procedure as failed: Pairing Failed (send), back to IDLE, IRQ 28. */
@@ -466,7 +474,7 @@ static int smp_send_pairing_req(struct bh_smp_link *l)
     uint8_t *p = &l->preq[1];
     int err;
 
-    if (smp.cfg.le_secure && !bh_smp_sc_supported()) {
+    if (smp.cfg.le_secure && !smp_sc_offered()) {
         return -EOPNOTSUPP;
     }
     l->preq[0] = BH_SMP_OP_PAIRING_REQ;
@@ -640,7 +648,7 @@ static uint8_t smp_rx_pairing_req(struct bh_smp_link *l, struct bh_rd *r)
     if (smp_attempt_blocked(l->conn)) {
         return BH_SMP_ERR_REPEATED_ATTEMPTS;
     }
-    if (smp.cfg.le_secure && !bh_smp_sc_supported()) {
+    if (smp.cfg.le_secure && !smp_sc_offered()) {
         return BH_SMP_ERR_PAIRING_NOT_SUPPORTED;
     }
     l->preq[0] = BH_SMP_OP_PAIRING_REQ;
@@ -825,6 +833,7 @@ static void smp_complete(struct bh_smp_link *l)
     smp.stats.pairings_ok++;
     BH_LOG_INF("conn 0x%04x: paired (auth %d, bonded %d)", c->handle, c->authenticated, c->bonded);
     bh_smp_set_state(l, BH_SMP_STATE_IDLE);
+    bh_gatts_bond_sync(c); /* subscriptions made before bonding are saved now */
     smp_emit_enc(c);
 }
 
@@ -1123,6 +1132,7 @@ void bh_smp_on_encryption_change(struct bh_conn *c, uint8_t status)
             smp.stats.reencryptions++;
         }
         bh_smp_set_state(l, BH_SMP_STATE_IDLE);
+        bh_gatts_bond_sync(c); /* the peer is identified: its subscriptions resume */
         smp_emit_enc(c);
         return;
     case BH_SMP_STATE_IDLE:
@@ -1266,6 +1276,11 @@ void bh_smp_set_le_secure(bool on)
     smp.cfg.le_secure = on;
 }
 
+void bh_smp_set_sc(bool on)
+{
+    smp.cfg.no_sc = !on;
+}
+
 int bh_smp_set_io_capability(uint8_t io)
 {
     if (io > BH_SMP_IO_MAX) {
@@ -1273,6 +1288,18 @@ int bh_smp_set_io_capability(uint8_t io)
     }
     smp.cfg.io = io;
     return 0;
+}
+
+struct bh_smp_link *bh_smp_link_at(unsigned i)
+{
+    return i < BH_CONFIG_MAX_CONN && smp.links[i].conn != NULL ? &smp.links[i] : NULL;
+}
+
+void bh_smp_async_done(struct bh_smp_link *l, uint8_t reason)
+{
+    if (reason != 0 && smp_pairing_state(l->state)) {
+        smp_fail(l, reason, true);
+    }
 }
 
 const struct bh_smp_stats *bh_smp_stats(void)

@@ -21,6 +21,7 @@
 #include "blehost/bh_os.h"
 #include "conn.h"
 #include "keys.h"
+#include "os/bh_rdwr.h"
 
 /* ---- for src/ble and host init -------------------------------------------- */
 
@@ -34,6 +35,10 @@ void bh_smp_init(void);
 void bh_smp_set_bonding(bool on);
 void bh_smp_set_mitm(bool on);
 void bh_smp_set_le_secure(bool on);
+/* Offer LE Secure Connections (default true when P-256 works). false:
+ * legacy pairing only, for tests and for peers that mishandle SC; with
+ * le_secure set every pairing is then refused. Not in the MicroPython API. */
+void bh_smp_set_sc(bool on);
 /* io: BH_SMP_IO_* (0..4). -EINVAL otherwise. */
 int bh_smp_set_io_capability(uint8_t io);
 
@@ -127,6 +132,7 @@ struct bh_smp_link {
     bool check_sent;        /* SC: our DHKey Check is out */
     bool id_received;       /* the peer sent its identity address */
     bool reenc_auth;        /* ENCRYPTING: the bonded key was MITM-protected */
+    uint8_t p256_wait;      /* BH_SMP_P256_*: asynchronous P-256 steps (controller) */
     struct bh_keys_bond rx; /* what this pairing produced, stored at the end */
 };
 
@@ -158,9 +164,46 @@ uint8_t bh_smp_sc_rx_confirm(struct bh_smp_link *l);
 uint8_t bh_smp_sc_rx_random(struct bh_smp_link *l);
 uint8_t bh_smp_sc_rx_dhkey_check(struct bh_smp_link *l, const uint8_t check[16]);
 uint8_t bh_smp_sc_resume(struct bh_smp_link *l);
-/* Whether P-256 works here (backend and entropy): SC can be offered. */
+/* smp_sc.c, continuations of the asynchronous P-256 steps (smp_ecdh.c):
+ * our key pair is ready (the link waited with BH_SMP_P256_WAIT_KEY), and
+ * the DHKey is in l->lesc.dhkey (err 0) or the controller refused the
+ * peer's key (err < 0). Same contract. */
+uint8_t bh_smp_sc_on_key(struct bh_smp_link *l);
+uint8_t bh_smp_sc_on_dhkey(struct bh_smp_link *l, int err);
+
+/* smp_ecdh.c: our P-256 key pair and the DHKey, from bh_crypto (default)
+ * or, with BH_CONFIG_SMP_P256_CONTROLLER, from the controller (LE Read
+ * Local P-256 Public Key, LE Generate DHKey: Vol 4 Part E 7.8.36/37). */
+#define BH_SMP_P256_WAIT_KEY 0x01    /* our public key is needed and on its way */
+#define BH_SMP_P256_DH_QUEUED 0x02   /* LE Generate DHKey waits for another link's */
+#define BH_SMP_P256_DH_RUNNING 0x04  /* LE Generate DHKey sent for this link */
+#define BH_SMP_P256_WAIT_STAGE2 0x08 /* both nonces known, the DHKey still due */
+#define BH_SMP_P256_DH_PENDING (BH_SMP_P256_DH_QUEUED | BH_SMP_P256_DH_RUNNING)
+/* Whether P-256 works here (backend and entropy, or the controller's two
+ * commands): SC can be offered. With the controller, starts fetching our
+ * public key so that it is ready when pairing needs it. */
 bool bh_smp_sc_supported(void);
-/* Forget the local key pair (a new one is made for the next pairing). */
+/* Forget everything (host init). */
 void bh_smp_sc_reset(void);
+/* A new key pair for the next pairing (after a failed SC pairing). */
+void bh_smp_sc_renew(void);
+/* Our public key (MSB-first): 0, -EINPROGRESS (the controller computes it:
+ * the caller sets BH_SMP_P256_WAIT_KEY and gets bh_smp_sc_on_key), or
+ * -EOPNOTSUPP / -EIO. */
+int bh_smp_ecdh_key(const uint8_t **x, const uint8_t **y);
+/* DHKey of our private key and the peer's key (l->lesc.peer_x, its Y in
+ * l->lesc.dhkey) into l->lesc.dhkey: 0, -EINPROGRESS (controller: the link
+ * gets bh_smp_sc_on_dhkey), -EINVAL (not a point on the curve), -EIO. */
+int bh_smp_ecdh_dhkey(struct bh_smp_link *l);
+
+/* smp.c, for the asynchronous steps: the link in slot i (NULL if unused),
+ * and the end of a step: reason 0 goes on, else the pairing fails. */
+struct bh_smp_link *bh_smp_link_at(unsigned i);
+void bh_smp_async_done(struct bh_smp_link *l, uint8_t reason);
+
+/* HCI events of the controller's P-256 (host_evt.c's LE table; smp_ecdh.c,
+ * or smp_off.c): Vol 4 Part E 7.7.65.8 and 7.7.65.9. */
+void smp_on_le_read_local_p256_public_key_complete(struct bh_rd *r);
+void smp_on_le_generate_dhkey_complete(struct bh_rd *r);
 
 #endif /* BH_HOST_SMP_H */

@@ -93,3 +93,32 @@ int bh_keys_load(void)
 {
     return 0;
 }
+
+/* No bonds without the Security Manager: the GATT server keeps
+ * subscriptions per connection only. */
+int bh_keys_cccd_store(const struct bh_conn *c, const uint8_t *blob, uint16_t len)
+{
+    (void)c;
+    (void)blob;
+    (void)len;
+    return -ENOENT;
+}
+
+int bh_keys_cccd_load(const struct bh_conn *c, uint8_t *blob, uint16_t cap)
+{
+    (void)c;
+    (void)blob;
+    (void)cap;
+    return -ENOENT;
+}
+
+/* No SC without the Security Manager: the P-256 events are not ours. */
+void smp_on_le_read_local_p256_public_key_complete(struct bh_rd *r)
+{
+    (void)r;
+}
+
+void smp_on_le_generate_dhkey_complete(struct bh_rd *r)
+{
+    (void)r;
+}

@@ -7,9 +7,12 @@
  * 2.3.5.6.2) and of Passkey Entry (20 rounds of f4 commitments, one bit of
  * the passkey each: 2.3.5.6.3), then stage 2: MacKey and LTK from f5 and
  * the DHKey checks from f6 (2.3.5.6.5). smp.c owns the state machine, the
- * feature exchange and the encryption start. Out-of-band data is not
- * supported. TODO(#6): a build option that takes P-256 from the
- * controller (LE Read Local P-256 Public Key, LE Generate DHKey) instead.
+ * feature exchange and the encryption start; smp_ecdh.c our key pair and
+ * the DHKey, from bh_crypto or (BH_CONFIG_SMP_P256_CONTROLLER) from the
+ * controller, in which case both may arrive later: a link then waits for
+ * its key before sending or answering a public key, and stage 2 waits for
+ * the DHKey (bh_smp_sc_on_key, bh_smp_sc_on_dhkey continue). Out-of-band
+ * data is not supported.
  */
 #include <errno.h>
 #include <string.h>
@@ -23,43 +26,12 @@
 
 #define SC_PASSKEY_ROUNDS 20
 
-/* Our P-256 key pair, shared by the links and renewed after failures. */
-struct sc_ctx {
-    bool valid;
-    bool unsupported; /* the backend has no P-256 (or no entropy) */
-    uint8_t priv[32];
-    uint8_t x[32];
-    uint8_t y[32];
-};
-
-static struct sc_ctx sc;
-
-static int sc_keys(void)
+/* Our public key X (MSB-first), or NULL if there is none (yet). */
+static const uint8_t *sc_our_x(void)
 {
-    int err;
+    const uint8_t *x = NULL;
 
-    if (sc.valid) {
-        return 0;
-    }
-    if (sc.unsupported) {
-        return -EOPNOTSUPP;
-    }
-    err = bh_crypto_p256_keygen(sc.priv, sc.x, sc.y);
-    if (err == -EOPNOTSUPP) {
-        sc.unsupported = true;
-    }
-    sc.valid = err == 0;
-    return err;
-}
-
-bool bh_smp_sc_supported(void)
-{
-    return sc_keys() == 0;
-}
-
-void bh_smp_sc_reset(void)
-{
-    memset(&sc, 0, sizeof(sc));
+    return bh_smp_ecdh_key(&x, NULL) == 0 ? x : NULL;
 }
 
 /* Na, Nb: the initiator's and the responder's nonces. */
@@ -90,15 +62,22 @@ static uint8_t sc_send16(struct bh_smp_link *l, uint8_t op, const uint8_t v[16])
     return bh_smp_send(l, op, pdu, 16) == 0 ? 0 : BH_SMP_ERR_UNSPECIFIED_REASON;
 }
 
+/* Our Pairing Public Key, or BH_SMP_P256_WAIT_KEY until the controller has it. */
 static uint8_t sc_send_public_key(struct bh_smp_link *l)
 {
     uint8_t pdu[64];
+    const uint8_t *x, *y;
+    int err = bh_smp_ecdh_key(&x, &y);
 
-    if (sc_keys() != 0) {
+    if (err == -EINPROGRESS) {
+        l->p256_wait |= BH_SMP_P256_WAIT_KEY;
+        return 0;
+    }
+    if (err != 0) {
         return BH_SMP_ERR_UNSPECIFIED_REASON;
     }
-    bh_crypto_swap(pdu, sc.x, 32);
-    bh_crypto_swap(&pdu[32], sc.y, 32);
+    bh_crypto_swap(pdu, x, 32);
+    bh_crypto_swap(&pdu[32], y, 32);
     return bh_smp_send(l, BH_SMP_OP_PAIRING_PUBLIC_KEY, pdu, 64) == 0
                ? 0
                : BH_SMP_ERR_UNSPECIFIED_REASON;
@@ -108,9 +87,10 @@ static uint8_t sc_send_public_key(struct bh_smp_link *l)
 static uint8_t sc_send_confirm(struct bh_smp_link *l, uint8_t z)
 {
     uint8_t v[16];
+    const uint8_t *x = sc_our_x();
 
-    if (bh_smp_random(l->lrand, 16) != 0 ||
-        bh_crypto_f4(sc.x, l->lesc.peer_x, l->lrand, z, v) != 0) {
+    if (x == NULL || bh_smp_random(l->lrand, 16) != 0 ||
+        bh_crypto_f4(x, l->lesc.peer_x, l->lrand, z, v) != 0) {
         return BH_SMP_ERR_UNSPECIFIED_REASON;
     }
     l->confirm_sent = true;
@@ -135,34 +115,34 @@ uint8_t bh_smp_sc_begin(struct bh_smp_link *l)
     return l->central ? sc_send_public_key(l) : 0;
 }
 
-/* Check the peer's key and compute the DHKey, 2.3.5.6.1. */
-static uint8_t sc_dhkey(struct bh_smp_link *l, const uint8_t pk[64])
+/* Check the peer's key (its X in peer_x, its Y held in lesc.dhkey) and
+ * start the DHKey, 2.3.5.6.1. */
+static uint8_t sc_dhkey(struct bh_smp_link *l)
 {
-    uint8_t y[32];
+    const uint8_t *x = sc_our_x();
     int err;
 
-    bh_crypto_swap(l->lesc.peer_x, pk, 32);
-    bh_crypto_swap(y, &pk[32], 32);
-    if (bh_crypto_p256_is_debug_key(l->lesc.peer_x) || memcmp(l->lesc.peer_x, sc.x, 32) == 0) {
+    if (x == NULL) {
+        return BH_SMP_ERR_UNSPECIFIED_REASON;
+    }
+    if (bh_crypto_p256_is_debug_key(l->lesc.peer_x) || memcmp(l->lesc.peer_x, x, 32) == 0) {
         BH_LOG_WRN("conn 0x%04x: peer uses the debug key or ours: refused", l->conn->handle);
         return BH_SMP_ERR_AUTH_REQUIREMENTS;
     }
-    err = bh_crypto_p256_dhkey(sc.priv, l->lesc.peer_x, y, l->lesc.dhkey);
+    err = bh_smp_ecdh_dhkey(l);
     if (err == -EINVAL) {
         BH_LOG_WRN("conn 0x%04x: peer public key not on the curve", l->conn->handle);
         return BH_SMP_ERR_DHKEY_CHECK_FAILED;
     }
-    return err == 0 ? 0 : BH_SMP_ERR_UNSPECIFIED_REASON;
+    return err == 0 || err == -EINPROGRESS ? 0 : BH_SMP_ERR_UNSPECIFIED_REASON;
 }
 
-uint8_t bh_smp_sc_rx_public_key(struct bh_smp_link *l, const uint8_t pk[64])
+/* The peer's key is in and ours exists: DHKey, then the next step. */
+static uint8_t sc_peer_key_ready(struct bh_smp_link *l)
 {
     uint8_t reason;
 
-    if (sc_keys() != 0) {
-        return BH_SMP_ERR_UNSPECIFIED_REASON;
-    }
-    if ((reason = sc_dhkey(l, pk)) != 0) {
+    if ((reason = sc_dhkey(l)) != 0) {
         return reason;
     }
     if (!l->central && (reason = sc_send_public_key(l)) != 0) {
@@ -178,6 +158,32 @@ uint8_t bh_smp_sc_rx_public_key(struct bh_smp_link *l, const uint8_t pk[64])
     }
     bh_smp_set_state(l, BH_SMP_STATE_WAIT_RANDOM);
     return sc_send_confirm(l, 0);
+}
+
+uint8_t bh_smp_sc_rx_public_key(struct bh_smp_link *l, const uint8_t pk[64])
+{
+    int err;
+
+    if (l->p256_wait & BH_SMP_P256_WAIT_KEY) {
+        return BH_SMP_ERR_UNSPECIFIED_REASON; /* the initiator's key came before ours went */
+    }
+    bh_crypto_swap(l->lesc.peer_x, pk, 32);
+    bh_crypto_swap(l->lesc.dhkey, &pk[32], 32); /* Y, until the DHKey replaces it */
+    err = bh_smp_ecdh_key(NULL, NULL);
+    if (err == -EINPROGRESS) {
+        l->p256_wait |= BH_SMP_P256_WAIT_KEY; /* responder: on once our key exists */
+        return 0;
+    }
+    return err == 0 ? sc_peer_key_ready(l) : BH_SMP_ERR_UNSPECIFIED_REASON;
+}
+
+uint8_t bh_smp_sc_on_key(struct bh_smp_link *l)
+{
+    if (l->state != BH_SMP_STATE_WAIT_PUBLIC_KEY) {
+        return 0;
+    }
+    /* The initiator sends its key first; the responder had the peer's. */
+    return l->central ? sc_send_public_key(l) : sc_peer_key_ready(l);
 }
 
 uint8_t bh_smp_sc_rx_confirm(struct bh_smp_link *l)
@@ -239,25 +245,55 @@ static int sc_check_value(const struct bh_smp_link *l, bool initiator, uint8_t o
     return bh_crypto_f6(l->lesc.mackey, sc_nb(l), sc_na(l), r, io, b, a, out);
 }
 
-/* Both nonces final: MacKey and LTK = f5(DHKey, Na, Nb, A, B); DHKey Check stage. */
-static uint8_t sc_stage2(struct bh_smp_link *l)
+/* Both nonces final: MacKey and LTK = f5(DHKey, Na, Nb, A, B); the
+ * comparison shown to the user; our DHKey Check or the held one of the
+ * peer, when the user has agreed. */
+static uint8_t sc_stage2_run(struct bh_smp_link *l)
 {
-    uint8_t a[7], b[7], v[16];
+    uint8_t a[7], b[7];
+    const uint8_t *x = sc_our_x();
+    uint32_t num;
 
     bh_smp_addrs(l, a, b);
-    if (bh_crypto_f5(l->lesc.dhkey, sc_na(l), sc_nb(l), a, b, l->lesc.mackey, l->key) != 0) {
+    if (x == NULL ||
+        bh_crypto_f5(l->lesc.dhkey, sc_na(l), sc_nb(l), a, b, l->lesc.mackey, l->key) != 0) {
         return BH_SMP_ERR_UNSPECIFIED_REASON;
     }
     memset(l->lesc.dhkey, 0, sizeof(l->lesc.dhkey));
+    if (l->method == BH_SMP_METHOD_NUMERIC_COMPARISON) {
+        /* Va = Vb = g2(PKax, PKbx, Na, Nb), 2.3.5.6.2: shown to the user, last. */
+        if (bh_crypto_g2(l->central ? x : l->lesc.peer_x, l->central ? l->lesc.peer_x : x, sc_na(l),
+                         sc_nb(l), &num) != 0) {
+            return BH_SMP_ERR_UNSPECIFIED_REASON;
+        }
+        bh_smp_ask_user(l, BH_SMP_ACTION_NUMERIC_COMPARISON, num % 1000000u);
+        return 0;
+    }
+    return bh_smp_sc_resume(l);
+}
+
+/* Stage 2 starts now, or when the controller delivers the DHKey. */
+static uint8_t sc_stage2(struct bh_smp_link *l)
+{
     bh_smp_set_state(l, BH_SMP_STATE_WAIT_DHKEY_CHECK);
-    if (!l->central || !l->user_ok) {
-        return 0; /* the initiator's check, or the user's comparison, comes first */
+    if (l->p256_wait & BH_SMP_P256_DH_PENDING) {
+        l->p256_wait |= BH_SMP_P256_WAIT_STAGE2;
+        return 0;
     }
-    if (sc_check_value(l, true, v) != 0) {
-        return BH_SMP_ERR_UNSPECIFIED_REASON;
+    return sc_stage2_run(l);
+}
+
+uint8_t bh_smp_sc_on_dhkey(struct bh_smp_link *l, int err)
+{
+    if (err != 0) {
+        BH_LOG_WRN("conn 0x%04x: the controller refused the peer's key", l->conn->handle);
+        return BH_SMP_ERR_DHKEY_CHECK_FAILED;
     }
-    l->check_sent = true;
-    return sc_send16(l, BH_SMP_OP_PAIRING_DHKEY_CHECK, v);
+    if (!(l->p256_wait & BH_SMP_P256_WAIT_STAGE2)) {
+        return 0;
+    }
+    l->p256_wait &= (uint8_t)~BH_SMP_P256_WAIT_STAGE2;
+    return sc_stage2_run(l);
 }
 
 /* One passkey round ends (the peer's commitment checked): the next, or stage 2. */
@@ -278,11 +314,11 @@ uint8_t bh_smp_sc_rx_random(struct bh_smp_link *l)
         l->method == BH_SMP_METHOD_PASSKEY_INPUT || l->method == BH_SMP_METHOD_PASSKEY_DISPLAY;
     uint8_t z = passkey ? sc_passkey_z(l) : 0;
     uint8_t v[16], reason;
-    uint32_t num;
+    const uint8_t *x = sc_our_x();
 
     /* Only the responder's commitment is checked in Just Works / Numeric Comparison. */
     if (passkey || l->central) {
-        if (bh_crypto_f4(l->lesc.peer_x, sc.x, l->prand, z, v) != 0) {
+        if (x == NULL || bh_crypto_f4(l->lesc.peer_x, x, l->prand, z, v) != 0) {
             return BH_SMP_ERR_UNSPECIFIED_REASON;
         }
         if (memcmp(v, l->pconfirm, 16) != 0) {
@@ -296,16 +332,7 @@ uint8_t bh_smp_sc_rx_random(struct bh_smp_link *l)
     if (passkey) {
         return sc_passkey_round_done(l);
     }
-    if ((reason = sc_stage2(l)) != 0 || l->method != BH_SMP_METHOD_NUMERIC_COMPARISON) {
-        return reason;
-    }
-    /* Va = Vb = g2(PKax, PKbx, Na, Nb), 2.3.5.6.2: shown to the user, last. */
-    if (bh_crypto_g2(l->central ? sc.x : l->lesc.peer_x, l->central ? l->lesc.peer_x : sc.x,
-                     sc_na(l), sc_nb(l), &num) != 0) {
-        return BH_SMP_ERR_UNSPECIFIED_REASON;
-    }
-    bh_smp_ask_user(l, BH_SMP_ACTION_NUMERIC_COMPARISON, num % 1000000u);
-    return 0;
+    return sc_stage2(l);
 }
 
 /* Responder: check Ea, answer Eb, and wait for the LTK request. */
@@ -351,7 +378,7 @@ uint8_t bh_smp_sc_rx_dhkey_check(struct bh_smp_link *l, const uint8_t check[16])
         return BH_SMP_ERR_UNSPECIFIED_REASON;
     }
     memcpy(l->lesc.peer_check, check, 16);
-    if (!l->user_ok) {
+    if (!l->user_ok || (l->p256_wait & BH_SMP_P256_WAIT_STAGE2)) {
         l->peer_check_held = true; /* checked once the user confirms the number */
         return 0;
     }
@@ -380,8 +407,8 @@ uint8_t bh_smp_sc_resume(struct bh_smp_link *l)
         }
         return reason;
     }
-    if (l->state != BH_SMP_STATE_WAIT_DHKEY_CHECK) {
-        return 0;
+    if (l->state != BH_SMP_STATE_WAIT_DHKEY_CHECK || (l->p256_wait & BH_SMP_P256_WAIT_STAGE2)) {
+        return 0; /* no MacKey before the DHKey */
     }
     if (l->central && !l->check_sent) { /* numeric comparison accepted */
         if (sc_check_value(l, true, v) != 0) {

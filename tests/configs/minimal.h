@@ -14,3 +14,6 @@
 #define BH_CONFIG_L2CAP_COC_MAX_LISTEN 1
 #define BH_CONFIG_L2CAP_COC_RX_BUF_SIZE 256
 #define BH_CONFIG_L2CAP_COC_TX_BUF_SIZE 128
+/* SMP with P-256 from the controller (LE Read Local P-256 Public Key, LE
+ * Generate DHKey), as a Cortex-M0+ build with BH_CRYPTO=builtin uses it. */
+#define BH_CONFIG_SMP_P256_CONTROLLER 1
