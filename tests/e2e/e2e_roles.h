@@ -83,5 +83,27 @@ void gatt_server(void);
 /* e2e_smp.c (the peripheral is gatt_server) */
 void smp_central(void);
 void smp_peripheral(void);
+void smp_persist_central(void);
+void smp_persist_peripheral(void);
+
+/* e2e_smp_matrix.c */
+void smp_matrix_central(void);
+void smp_matrix_peripheral(void);
+void smp_fail_central(void);
+void smp_fail_peripheral(void);
+
+/* e2e_coc.c (L2CAP credit-based channels) */
+void coc_sizes_central(void);
+void coc_sizes_peripheral(void);
+void coc_multi_central(void);
+void coc_multi_peripheral(void);
+void coc_disc_central(void);
+void coc_disc_peripheral(void);
+void coc_relisten_central(void);
+void coc_relisten_peripheral(void);
+void coc_reject_central(void);
+void coc_reject_peripheral(void);
+void coc_flow_central(void);
+void coc_flow_peripheral(void);
 
 #endif /* E2E_ROLES_H */
