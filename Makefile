@@ -24,9 +24,15 @@ $(ASAN_DIR)/build.ninja:
 
 test: unit configs release fuzz
 
+# Tests that run processes against blesim in real time (link timing, timeouts)
+# run one at a time, so CPU load from parallel tests cannot disturb their
+# timing; the rest run in parallel.
+REALTIME_LABELS := multi|e2e|bench|demo|blesim|python|integration
+
 unit: deps $(ASAN_DIR)/build.ninja
 	cmake --build $(ASAN_DIR) -j $(JOBS)
-	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS)
+	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) -LE '$(REALTIME_LABELS)'
+	cd $(ASAN_DIR) && ctest --output-on-failure -L '$(REALTIME_LABELS)'
 
 $(FUZZ_DIR)/build.ninja:
 	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_C_COMPILER=clang -DBH_FUZZ=ON \
