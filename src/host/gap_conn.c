@@ -430,6 +430,23 @@ void bh_gap_conn_drop(struct bh_conn *c, uint8_t reason)
     }
 }
 
+/* The connection an event's fields name, once the fields were all there:
+ * NULL (and counted) for a short event or a handle we do not know. */
+static struct bh_conn *gap_evt_conn(const struct bh_rd *r, uint16_t handle)
+{
+    struct bh_conn *c;
+
+    if (r->err) {
+        gap_conn.stats.evt_bad++;
+        return NULL;
+    }
+    c = bh_conn_lookup(handle);
+    if (c == NULL) {
+        gap_conn.stats.evt_unknown_conn++;
+    }
+    return c;
+}
+
 /* Disconnection Complete, Vol 4 Part E 7.7.5: Status, Handle, Reason. A
  * failed status means our Disconnect did not happen: the link stays. */
 void gap_on_disconn_complete(struct bh_rd *r)
@@ -439,13 +456,8 @@ void gap_on_disconn_complete(struct bh_rd *r)
     uint8_t reason = bh_rd_u8(r);
     struct bh_conn *c;
 
-    if (r->err) {
-        gap_conn.stats.evt_bad++;
-        return;
-    }
-    c = bh_conn_lookup(handle);
+    c = gap_evt_conn(r, handle);
     if (c == NULL) {
-        gap_conn.stats.evt_unknown_conn++;
         return;
     }
     if (status != BH_HCI_ERR_SUCCESS) {
@@ -639,13 +651,8 @@ void gap_on_le_conn_update_complete(struct bh_rd *r)
     uint16_t timeout = bh_rd_le16(r);
     struct bh_conn *c;
 
-    if (r->err) {
-        gap_conn.stats.evt_bad++;
-        return;
-    }
-    c = bh_conn_lookup(handle);
+    c = gap_evt_conn(r, handle);
     if (c == NULL) {
-        gap_conn.stats.evt_unknown_conn++;
         return;
     }
     if (status != BH_HCI_ERR_SUCCESS) {
@@ -711,13 +718,8 @@ void gap_on_le_read_remote_features_complete(struct bh_rd *r)
     struct gap_link *l;
 
     bh_rd_copy(r, feat, sizeof(feat));
-    if (r->err) {
-        gap_conn.stats.evt_bad++;
-        return;
-    }
-    c = bh_conn_lookup(handle);
+    c = gap_evt_conn(r, handle);
     if (c == NULL) {
-        gap_conn.stats.evt_unknown_conn++;
         return;
     }
     if (status != BH_HCI_ERR_SUCCESS) {
@@ -744,13 +746,8 @@ void gap_on_le_data_length_change(struct bh_rd *r)
     v.tx_time = bh_rd_le16(r);
     v.rx_octets = bh_rd_le16(r);
     v.rx_time = bh_rd_le16(r);
-    if (r->err) {
-        gap_conn.stats.evt_bad++;
-        return;
-    }
-    c = bh_conn_lookup(handle);
+    c = gap_evt_conn(r, handle);
     if (c == NULL) {
-        gap_conn.stats.evt_unknown_conn++;
         return;
     }
     l = gap_link(c);
@@ -769,13 +766,8 @@ void gap_on_le_phy_update_complete(struct bh_rd *r)
     uint8_t rx = bh_rd_u8(r);
     struct bh_conn *c;
 
-    if (r->err) {
-        gap_conn.stats.evt_bad++;
-        return;
-    }
-    c = bh_conn_lookup(handle);
+    c = gap_evt_conn(r, handle);
     if (c == NULL) {
-        gap_conn.stats.evt_unknown_conn++;
         return;
     }
     if (status == BH_HCI_ERR_SUCCESS) {
