@@ -21,3 +21,4 @@
 #define BH_CONFIG_L2CAP_COC_TX_BUF_SIZE 512
 #define BH_CONFIG_LOG_LEVEL 1
 #define BH_CONFIG_ASSERT 0
+#define BH_CONFIG_SMP_P256_CONTROLLER 1 /* BH_CRYPTO=builtin: P-256 from the controller */
