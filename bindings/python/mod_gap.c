@@ -105,6 +105,21 @@ static PyObject *gap_connect_cancel(PyObject *arg)
     return mod_result(err);
 }
 
+/* args[i] as a 6-byte address buffer (display order): 0 with addr held
+ * (release it), or -1 with ValueError("invalid addr") as MicroPython. */
+static int gap_arg_addr(PyObject *args, Py_ssize_t i, struct mod_buf *addr)
+{
+    if (mod_buf_get(PyTuple_GET_ITEM(args, i), addr, false) < 0 || addr->len != 6) {
+        if (!PyErr_Occurred()) {
+            mod_buf_release(addr);
+        }
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "invalid addr");
+        return -1;
+    }
+    return 0;
+}
+
 /* Optional int argument i: None or absent gives dflt. */
 static int gap_opt_int(PyObject *args, Py_ssize_t i, long long dflt, long long *out)
 {
@@ -135,12 +150,7 @@ PyObject *mod_gap_connect(PyObject *self, PyObject *args)
         gap_opt_int(args, 3, 0, &min_us) < 0 || gap_opt_int(args, 4, 0, &max_us) < 0) {
         return NULL;
     }
-    if (mod_buf_get(PyTuple_GET_ITEM(args, 1), &addr, false) < 0 || addr.len != 6) {
-        if (!PyErr_Occurred()) {
-            mod_buf_release(&addr);
-        }
-        PyErr_Clear();
-        PyErr_SetString(PyExc_ValueError, "invalid addr");
+    if (gap_arg_addr(args, 1, &addr) < 0) {
         return NULL;
     }
     mod_api_enter();
@@ -223,12 +233,7 @@ PyObject *mod_gap_unpair(PyObject *self, PyObject *args)
     if (mod_arg_int(args, 0, &type) < 0) {
         return NULL;
     }
-    if (mod_buf_get(PyTuple_GET_ITEM(args, 1), &addr, false) < 0 || addr.len != 6) {
-        if (!PyErr_Occurred()) {
-            mod_buf_release(&addr);
-        }
-        PyErr_Clear();
-        PyErr_SetString(PyExc_ValueError, "invalid addr");
+    if (gap_arg_addr(args, 1, &addr) < 0) {
         return NULL;
     }
     mod_api_enter();

@@ -100,6 +100,22 @@ static void ble_host_reset(void)
     bh_host_evt_init();
 }
 
+int bh_ble_conn_get(uint16_t handle, struct bh_conn **out)
+{
+    struct bh_conn *c;
+
+    *out = NULL;
+    if (!bh_ble_is_active()) {
+        return -ENODEV;
+    }
+    c = bh_conn_lookup(handle);
+    if (c == NULL || c->state != BH_CONN_STATE_CONNECTED) {
+        return -ENOTCONN;
+    }
+    *out = c;
+    return 0;
+}
+
 int bh_ble_init(void)
 {
     const struct bh_hci_info *info;

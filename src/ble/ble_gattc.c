@@ -13,27 +13,10 @@
 #include "host/conn.h"
 #include "host/gattc.h"
 
-/* The connection behind an API handle, or the errno to return. */
-static int ble_gattc_conn(uint16_t handle, struct bh_conn **out)
-{
-    struct bh_conn *c;
-
-    *out = NULL;
-    if (!bh_ble_is_active()) {
-        return -ENODEV;
-    }
-    c = bh_conn_lookup(handle);
-    if (c == NULL || c->state != BH_CONN_STATE_CONNECTED) {
-        return -ENOTCONN;
-    }
-    *out = c;
-    return 0;
-}
-
 int bh_ble_gattc_discover_services(uint16_t conn, const struct bh_uuid *uuid)
 {
     struct bh_conn *c;
-    int err = ble_gattc_conn(conn, &c);
+    int err = bh_ble_conn_get(conn, &c);
 
     return err != 0 ? err : bh_gattc_disc_svcs(c, uuid);
 }
@@ -42,7 +25,7 @@ int bh_ble_gattc_discover_characteristics(uint16_t conn, uint16_t start, uint16_
                                           const struct bh_uuid *uuid)
 {
     struct bh_conn *c;
-    int err = ble_gattc_conn(conn, &c);
+    int err = bh_ble_conn_get(conn, &c);
 
     return err != 0 ? err : bh_gattc_disc_chrs(c, start, end, uuid);
 }
@@ -50,7 +33,7 @@ int bh_ble_gattc_discover_characteristics(uint16_t conn, uint16_t start, uint16_
 int bh_ble_gattc_discover_descriptors(uint16_t conn, uint16_t start, uint16_t end)
 {
     struct bh_conn *c;
-    int err = ble_gattc_conn(conn, &c);
+    int err = bh_ble_conn_get(conn, &c);
 
     return err != 0 ? err : bh_gattc_disc_dscs(c, start, end);
 }
@@ -59,7 +42,7 @@ int bh_ble_gattc_discover_descriptors(uint16_t conn, uint16_t start, uint16_t en
 int bh_ble_gattc_read(uint16_t conn, uint16_t handle)
 {
     struct bh_conn *c;
-    int err = ble_gattc_conn(conn, &c);
+    int err = bh_ble_conn_get(conn, &c);
 
     return err != 0 ? err : bh_gattc_read(c, handle);
 }
@@ -77,7 +60,7 @@ int bh_ble_gattc_write(uint16_t conn, uint16_t handle, const uint8_t *value, siz
     if (mode != BH_GATTC_WRITE_NO_RSP && mode != BH_GATTC_WRITE_RSP) {
         return -EINVAL;
     }
-    err = ble_gattc_conn(conn, &c);
+    err = bh_ble_conn_get(conn, &c);
     if (err != 0) {
         return err;
     }
@@ -90,7 +73,7 @@ int bh_ble_gattc_write(uint16_t conn, uint16_t handle, const uint8_t *value, siz
 int bh_ble_gattc_exchange_mtu(uint16_t conn)
 {
     struct bh_conn *c;
-    int err = ble_gattc_conn(conn, &c);
+    int err = bh_ble_conn_get(conn, &c);
 
     return err != 0 ? err : bh_gattc_exchange_mtu(c);
 }

@@ -72,13 +72,10 @@ int bh_ble_gatts_notify_indicate(uint16_t conn, uint16_t handle, int op, const u
                                  size_t len)
 {
     struct bh_conn *c;
+    int err = bh_ble_conn_get(conn, &c);
 
-    if (!bh_ble_is_active()) {
-        return -ENODEV;
-    }
-    c = bh_conn_lookup(conn);
-    if (c == NULL || c->state != BH_CONN_STATE_CONNECTED) {
-        return -ENOTCONN;
+    if (err < 0) {
+        return err;
     }
     return bh_gatts_notify_indicate(c, handle, op, value, len);
 }

@@ -13,6 +13,11 @@
  * is consistent: the application may call any bh_ble_* function from it. */
 int bh_ble_emit(const struct bh_ble_event *ev);
 
+struct bh_conn;
+/* The connected link behind an API connection handle: 0 and *out set, or
+ * -ENODEV (not active) or -ENOTCONN (no such link, or disconnecting). */
+int bh_ble_conn_get(uint16_t handle, struct bh_conn **out);
+
 /* Secret store access for smp/keys (false when no store is set). */
 bool bh_ble_secret_get(uint8_t type, uint8_t index, const uint8_t *key, uint16_t key_len,
                        const uint8_t **value, size_t *value_len);

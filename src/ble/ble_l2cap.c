@@ -20,22 +20,6 @@
 
 #define BLE_L2CAP_MTU_MIN 32 /* MicroPython's lower clamp */
 
-static int ble_l2cap_conn(uint16_t handle, struct bh_conn **out)
-{
-    struct bh_conn *c;
-
-    *out = NULL;
-    if (!bh_ble_is_active()) {
-        return -ENODEV;
-    }
-    c = bh_conn_lookup(handle);
-    if (c == NULL || c->state != BH_CONN_STATE_CONNECTED) {
-        return -ENOTCONN;
-    }
-    *out = c;
-    return 0;
-}
-
 static uint16_t ble_l2cap_mtu(uint16_t mtu)
 {
     return mtu < BLE_L2CAP_MTU_MIN ? BLE_L2CAP_MTU_MIN : mtu;
@@ -52,7 +36,7 @@ int bh_ble_l2cap_listen(uint16_t psm, uint16_t mtu)
 int bh_ble_l2cap_connect(uint16_t conn, uint16_t psm, uint16_t mtu)
 {
     struct bh_conn *c;
-    int err = ble_l2cap_conn(conn, &c);
+    int err = bh_ble_conn_get(conn, &c);
 
     return err != 0 ? err : bh_l2cap_coc_connect(c, psm, ble_l2cap_mtu(mtu));
 }
@@ -60,7 +44,7 @@ int bh_ble_l2cap_connect(uint16_t conn, uint16_t psm, uint16_t mtu)
 int bh_ble_l2cap_disconnect(uint16_t conn, uint16_t cid)
 {
     struct bh_conn *c;
-    int err = ble_l2cap_conn(conn, &c);
+    int err = bh_ble_conn_get(conn, &c);
 
     return err != 0 ? err : bh_l2cap_coc_disconnect(c, cid);
 }
@@ -69,7 +53,7 @@ int bh_ble_l2cap_send(uint16_t conn, uint16_t cid, const uint8_t *buf, size_t le
 {
     struct bh_conn *c;
     bool st = false;
-    int err = ble_l2cap_conn(conn, &c);
+    int err = bh_ble_conn_get(conn, &c);
 
     if (err == 0) {
         err = bh_l2cap_coc_send(c, cid, buf, len, &st);
@@ -88,7 +72,7 @@ int bh_ble_l2cap_recvinto(uint16_t conn, uint16_t cid, uint8_t *buf, size_t *len
     if (len == NULL) {
         return -EINVAL;
     }
-    err = ble_l2cap_conn(conn, &c);
+    err = bh_ble_conn_get(conn, &c);
     if (err != 0) {
         *len = 0;
         return err;
