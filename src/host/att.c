@@ -8,7 +8,8 @@
  * expires the bearer is dead and nothing more is sent or accepted), the
  * Exchange MTU server side (3.4.2), and the dispatch of every received PDU
  * through one table, att_rx_table[], whose rows give the opcode, the PDU
- * kind and the handler. Server requests go to gatts.c (bh_gatts_rx_*),
+ * kind and the handler. Server requests go to gatts_read.c and
+ * gatts_write.c (bh_gatts_rx_*),
  * client-side PDUs to gattc.c (bh_gattc_rx_rsp, bh_gattc_rx_notify).
  *
  * "Owe it, send when allowed": a request is answered from one place
@@ -84,7 +85,8 @@ static int att_rx_handle_value_cfm(struct bh_conn *c, struct bh_rd *r, struct bh
 static int att_rx_signed_write_cmd(struct bh_conn *c, struct bh_rd *r, struct bh_wr *w);
 
 /* Every PDU of Core 5.4 Vol 3 Part F 3.4.8 Table 3.37 we know. Server
- * requests: gatts.c; responses: matched here, then gattc.c. */
+ * requests: gatts_read.c / gatts_write.c; responses: matched here, then
+ * gattc.c. */
 static const struct att_row att_rx_table[] = {
     {BH_ATT_OP_ERROR_RSP, ATT_KIND_RSP, att_rx_rsp},
     {BH_ATT_OP_EXCHANGE_MTU_REQ, ATT_KIND_REQ, att_rx_exchange_mtu_req},

@@ -5,7 +5,8 @@
  * client rows), the one-outstanding-request rule in each direction, and the
  * 30 s transaction timeout (3.3.3) after which the bearer is unusable.
  *
- * Server side: att.c parses requests and hands them to gatts.c (gatts.h).
+ * Server side: att.c parses requests and hands them to the GATT server
+ * (gatts.h; handlers in gatts_read.c and gatts_write.c).
  * Client side: gattc.c builds requests and sends them with
  * bh_att_client_send(); att.c routes the matching response or Error
  * Response back through bh_gattc_rx_rsp() and notifications/indications

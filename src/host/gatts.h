@@ -4,11 +4,13 @@
  *
  * gatts_db.c owns the attribute database (Core 5.4 Vol 3 Part G 3: service
  * declaration, characteristic declaration, value, CCCD, user descriptors)
- * and the value store of API.md 1.5. gatts.c owns the ATT request handlers
- * of the server (named bh_gatts_rx_<pdu>, called from att.c's dispatch
- * table), the per-connection CCCDs, the Prepare Write queue, notifications
- * and indications. src/ble/ble_gatts.c maps the bh_ble_gatts_* API onto
- * both. Host context only.
+ * and the value store of API.md 1.5. The server is gatts.c (per-connection
+ * CCCDs, access checks, notifications and indications), gatts_read.c and
+ * gatts_write.c (the ATT request handlers, named bh_gatts_rx_<pdu>, called
+ * from att.c's dispatch table; the Prepare Write queue) and gatts_cccd.c
+ * (CCCD writes, subscriptions of bonded peers); gatts_internal.h is what
+ * those files share. src/ble/ble_gatts.c maps the bh_ble_gatts_* API onto
+ * the database and the server. Host context only.
  */
 #ifndef BH_HOST_GATTS_H
 #define BH_HOST_GATTS_H
@@ -93,7 +95,7 @@ int bh_gatts_store_read(uint16_t handle, const uint8_t **v, size_t *len);
 /* New capacity, value cleared, append mode set. 0, -EINVAL, -ENOMEM. */
 int bh_gatts_store_set_buffer(uint16_t handle, size_t len, bool append);
 
-/* ---- server (gatts.c) ------------------------------------------------------- */
+/* ---- server (gatts.c, gatts_read.c, gatts_write.c, gatts_cccd.c) ----------- */
 
 /* Request handlers: called by att.c's dispatch table with r after the
  * opcode and w a response buffer bounded by ATT_MTU (NULL for commands).
@@ -103,6 +105,7 @@ int bh_gatts_store_set_buffer(uint16_t handle, size_t len, bool append);
 #define BH_GATTS_ERR_CODE(res) ((uint8_t)((unsigned)(res)&0xFF))
 #define BH_GATTS_ERR_HANDLE(res) ((uint16_t)((unsigned)(res) >> 8))
 
+/* gatts_read.c */
 int bh_gatts_rx_find_information_req(struct bh_conn *c, struct bh_rd *r, struct bh_wr *w);
 int bh_gatts_rx_find_by_type_value_req(struct bh_conn *c, struct bh_rd *r, struct bh_wr *w);
 int bh_gatts_rx_read_by_type_req(struct bh_conn *c, struct bh_rd *r, struct bh_wr *w);
@@ -111,6 +114,7 @@ int bh_gatts_rx_read_blob_req(struct bh_conn *c, struct bh_rd *r, struct bh_wr *
 int bh_gatts_rx_read_multiple_req(struct bh_conn *c, struct bh_rd *r, struct bh_wr *w);
 int bh_gatts_rx_read_multiple_variable_req(struct bh_conn *c, struct bh_rd *r, struct bh_wr *w);
 int bh_gatts_rx_read_by_group_type_req(struct bh_conn *c, struct bh_rd *r, struct bh_wr *w);
+/* gatts_write.c */
 int bh_gatts_rx_write_req(struct bh_conn *c, struct bh_rd *r, struct bh_wr *w);
 int bh_gatts_rx_write_cmd(struct bh_conn *c, struct bh_rd *r, struct bh_wr *w);
 int bh_gatts_rx_prepare_write_req(struct bh_conn *c, struct bh_rd *r, struct bh_wr *w);
@@ -136,13 +140,13 @@ void bh_gatts_service_changed(void);
 /* The CCCD value of handle (a CCCD attribute) for c. */
 uint16_t bh_gatts_cccd(const struct bh_conn *c, uint16_t cccd_handle);
 /* Subscriptions of bonded peers (Core 5.4 Vol 3 Part G 3.3.3.3; blob format
- * in gatts.c and src/host/README-smp.md). c has just become bonded: pairing
+ * in gatts_cccd.c and src/host/README-smp.md). c has just become bonded: pairing
  * with bonding completed, or encryption with the peer's stored bond. Loads
  * the peer's stored CCCDs into the link (values the peer already wrote on
  * this link win), then saves the link's set if it differs from the stored
  * one. Afterwards every CCCD change of a bonded link is saved as it
- * happens. No-op for a link that is not bonded. smp.c calls it, before it
- * raises IRQ 28. */
+ * happens. No-op for a link that is not bonded. smp.c and smp_enc.c call
+ * it, before they raise IRQ 28. */
 void bh_gatts_bond_sync(struct bh_conn *c);
 
 struct bh_gatts_stats {

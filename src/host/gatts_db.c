@@ -17,7 +17,8 @@
  * are compacted to the front before giving up with -ENOMEM. A reset
  * (re-registration) starts the pool empty.
  *
- * Permissions, CCCDs and the ATT handlers are gatts.c's; the Device Name
+ * Permissions are gatts.c's, CCCDs gatts_cccd.c's, the ATT handlers
+ * gatts_read.c's and gatts_write.c's; the Device Name
  * itself is gap's (bh_gap_name / bh_gap_set_name).
  */
 #include "gatts.h"

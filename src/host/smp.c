@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * smp.c: the Security Manager Protocol on the LE fixed channel 0x0006
- * (Core 5.4 Vol 3 Part H 3), both roles: the PDU dispatch table, the
- * per-link pairing state machine and its 30 s timeout (3.4), pairing
- * feature exchange and method selection (2.3.5.1), Pairing Failed reasons,
- * protection against repeated attempts (2.3.6), key distribution (3.6),
- * starting encryption (central: LE Enable Encryption, Vol 4 Part E 7.8.24;
- * peripheral: answering the LE Long Term Key Request, 7.7.65.5, 7.8.25/26),
- * re-encryption with bonded keys, and the Security Request (3.6.7).
- * Leaves to smp_legacy.c and smp_sc.c the confirm/random/key exchange of
- * each pairing kind, to keys.c the bond table and its secret store, to
- * bh_crypto the cryptography. IRQ 28 (once per completed or failed
- * procedure) and IRQ 31 go out through bh_ble_emit.
+ * smp.c: the core of the Security Manager Protocol on the LE fixed channel
+ * 0x0006 (Core 5.4 Vol 3 Part H 3), both roles: the per-link table and the
+ * pairing state machine with its 30 s timeout (3.4), the end of a pairing
+ * (Pairing Failed reasons, success with the bond recorded), protection
+ * against repeated attempts (2.3.6), the PDU dispatch table (3.3 Table 3.4)
+ * with the phase 2 PDUs routed to legacy or Secure Connections, the
+ * lifecycle, the configuration and the statistics.
+ * The other jobs live beside it (see smp.h): smp_pairing.c starts a
+ * procedure, runs the feature exchange and asks the user; smp_dist.c the key
+ * distribution (3.6); smp_enc.c starts encryption and answers the
+ * controller; smp_legacy.c and smp_sc.c the confirm/random/key exchange of
+ * each pairing kind; keys.c the bond table and its secret store; bh_crypto
+ * the cryptography. IRQ 28 (once per completed or failed procedure) goes
+ * out through bh_ble_emit.
  */
 #include "smp.h"
 
@@ -24,8 +26,6 @@
 #include "crypto/bh_crypto.h"
 #include "gap.h"
 #include "gatts.h"
-#include "hci/hci_spec.h"
-#include "host_evt.h"
 #include "l2cap.h"
 #include "os/bh_assert.h"
 #include "smp_spec.h"
@@ -33,24 +33,10 @@
 #define BH_LOG_TAG "smp"
 #include "os/bh_log.h"
 
-/* Peer key PDUs still due, in the order of Vol 3 Part H 3.6.1 Figure 3.11. */
-#define SMP_WAIT_ENC_INFO 0x01
-#define SMP_WAIT_CENTRAL_IDENT 0x02
-#define SMP_WAIT_ID_INFO 0x04
-#define SMP_WAIT_ID_ADDR 0x08
-
 /* Repeated attempts (Vol 3 Part H 2.3.6): the wait after the n-th failure. */
 #define SMP_ATTEMPT_WAIT_MS 2000u
 #define SMP_ATTEMPT_MAX_SHIFT 5u /* at most 64 s */
 #define SMP_ATTEMPTS (2 * BH_CONFIG_MAX_CONN)
-
-struct smp_cfg {
-    bool bonding;
-    bool mitm;
-    bool le_secure;
-    bool no_sc; /* bh_smp_set_sc(false): legacy pairing only */
-    uint8_t io;
-};
 
 struct smp_attempt {
     uint8_t addr[7]; /* type, address little-endian */
@@ -59,13 +45,16 @@ struct smp_attempt {
 };
 
 struct smp_ctx {
-    struct smp_cfg cfg;
     struct bh_smp_link links[BH_CONFIG_MAX_CONN];
     struct smp_attempt attempts[SMP_ATTEMPTS];
     struct bh_smp_stats stats;
 };
 
-static struct smp_ctx smp = {.cfg = {.io = BH_SMP_IO_NO_INPUT_NO_OUTPUT}};
+static struct smp_ctx smp;
+
+/* The configuration lives apart from `smp` so that the link table stays
+ * zero-initialised (.bss): only these few bytes need an initial value. */
+static struct bh_smp_cfg smp_cfg = {.io = BH_SMP_IO_NO_INPUT_NO_OUTPUT};
 
 typedef uint8_t (*smp_rx_fn_t)(struct bh_smp_link *l, struct bh_rd *r);
 
@@ -75,52 +64,33 @@ struct smp_rx_row {
     smp_rx_fn_t fn;
 };
 
-static uint8_t smp_rx_pairing_req(struct bh_smp_link *l, struct bh_rd *r);
-static uint8_t smp_rx_pairing_rsp(struct bh_smp_link *l, struct bh_rd *r);
 static uint8_t smp_rx_pairing_confirm(struct bh_smp_link *l, struct bh_rd *r);
 static uint8_t smp_rx_pairing_random(struct bh_smp_link *l, struct bh_rd *r);
 static uint8_t smp_rx_pairing_failed(struct bh_smp_link *l, struct bh_rd *r);
-static uint8_t smp_rx_encryption_info(struct bh_smp_link *l, struct bh_rd *r);
-static uint8_t smp_rx_central_ident(struct bh_smp_link *l, struct bh_rd *r);
-static uint8_t smp_rx_identity_info(struct bh_smp_link *l, struct bh_rd *r);
-static uint8_t smp_rx_identity_addr_info(struct bh_smp_link *l, struct bh_rd *r);
-static uint8_t smp_rx_signing_info(struct bh_smp_link *l, struct bh_rd *r);
-static uint8_t smp_rx_security_req(struct bh_smp_link *l, struct bh_rd *r);
 static uint8_t smp_rx_pairing_public_key(struct bh_smp_link *l, struct bh_rd *r);
 static uint8_t smp_rx_pairing_dhkey_check(struct bh_smp_link *l, struct bh_rd *r);
 static uint8_t smp_rx_keypress_notification(struct bh_smp_link *l, struct bh_rd *r);
 
-/* Vol 3 Part H 3.3 Table 3.4; lengths of 3.5 and 3.6. */
+/* Vol 3 Part H 3.3 Table 3.4; lengths of 3.5 and 3.6. The smp_rx_* handlers
+ * are below in this file; bh_smp_rx_pairing_req/_rsp and
+ * bh_smp_rx_security_req are in smp_pairing.c, the other bh_smp_rx_* (the
+ * key distribution PDUs) in smp_dist.c. */
 static const struct smp_rx_row smp_rx_table[] = {
-    {BH_SMP_OP_PAIRING_REQ, BH_SMP_LEN_PAIRING_REQ, smp_rx_pairing_req},
-    {BH_SMP_OP_PAIRING_RSP, BH_SMP_LEN_PAIRING_RSP, smp_rx_pairing_rsp},
+    {BH_SMP_OP_PAIRING_REQ, BH_SMP_LEN_PAIRING_REQ, bh_smp_rx_pairing_req},
+    {BH_SMP_OP_PAIRING_RSP, BH_SMP_LEN_PAIRING_RSP, bh_smp_rx_pairing_rsp},
     {BH_SMP_OP_PAIRING_CONFIRM, BH_SMP_LEN_PAIRING_CONFIRM, smp_rx_pairing_confirm},
     {BH_SMP_OP_PAIRING_RANDOM, BH_SMP_LEN_PAIRING_RANDOM, smp_rx_pairing_random},
     {BH_SMP_OP_PAIRING_FAILED, BH_SMP_LEN_PAIRING_FAILED, smp_rx_pairing_failed},
-    {BH_SMP_OP_ENCRYPTION_INFO, BH_SMP_LEN_ENCRYPTION_INFO, smp_rx_encryption_info},
-    {BH_SMP_OP_CENTRAL_IDENT, BH_SMP_LEN_CENTRAL_IDENT, smp_rx_central_ident},
-    {BH_SMP_OP_IDENTITY_INFO, BH_SMP_LEN_IDENTITY_INFO, smp_rx_identity_info},
-    {BH_SMP_OP_IDENTITY_ADDR_INFO, BH_SMP_LEN_IDENTITY_ADDR_INFO, smp_rx_identity_addr_info},
-    {BH_SMP_OP_SIGNING_INFO, BH_SMP_LEN_SIGNING_INFO, smp_rx_signing_info},
-    {BH_SMP_OP_SECURITY_REQ, BH_SMP_LEN_SECURITY_REQ, smp_rx_security_req},
+    {BH_SMP_OP_ENCRYPTION_INFO, BH_SMP_LEN_ENCRYPTION_INFO, bh_smp_rx_encryption_info},
+    {BH_SMP_OP_CENTRAL_IDENT, BH_SMP_LEN_CENTRAL_IDENT, bh_smp_rx_central_ident},
+    {BH_SMP_OP_IDENTITY_INFO, BH_SMP_LEN_IDENTITY_INFO, bh_smp_rx_identity_info},
+    {BH_SMP_OP_IDENTITY_ADDR_INFO, BH_SMP_LEN_IDENTITY_ADDR_INFO, bh_smp_rx_identity_addr_info},
+    {BH_SMP_OP_SIGNING_INFO, BH_SMP_LEN_SIGNING_INFO, bh_smp_rx_signing_info},
+    {BH_SMP_OP_SECURITY_REQ, BH_SMP_LEN_SECURITY_REQ, bh_smp_rx_security_req},
     {BH_SMP_OP_PAIRING_PUBLIC_KEY, BH_SMP_LEN_PAIRING_PUBLIC_KEY, smp_rx_pairing_public_key},
     {BH_SMP_OP_PAIRING_DHKEY_CHECK, BH_SMP_LEN_PAIRING_DHKEY_CHECK, smp_rx_pairing_dhkey_check},
     {BH_SMP_OP_KEYPRESS_NOTIFICATION, BH_SMP_LEN_KEYPRESS_NOTIFICATION,
      smp_rx_keypress_notification},
-};
-
-/* Vol 3 Part H 2.3.5.1 Table 2.8, [initiator IO][responder IO], as seen by
- * the initiator: JW Just Works, II initiator inputs (responder displays),
- * RI responder inputs (initiator displays), BI both input, NC numeric
- * comparison (Secure Connections only; legacy uses the other table). */
-enum { JW, II, RI, BI, NC };
-static const uint8_t smp_method_legacy[5][5] = {
-    {JW, JW, RI, JW, RI}, {JW, JW, RI, JW, RI}, {II, II, BI, JW, II},
-    {JW, JW, JW, JW, JW}, {II, II, RI, JW, RI}, /* KeyboardDisplay both: initiator displays */
-};
-static const uint8_t smp_method_sc[5][5] = {
-    {JW, JW, RI, JW, RI}, {JW, NC, RI, JW, NC}, {II, II, BI, JW, II},
-    {JW, JW, JW, JW, JW}, {II, NC, RI, JW, NC},
 };
 
 static const char *const smp_state_names[] = {
@@ -130,11 +100,10 @@ static const char *const smp_state_names[] = {
 };
 
 static void smp_on_timeout(struct bh_work *w);
-static void smp_on_resume(struct bh_work *w);
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
-static struct bh_smp_link *smp_link(const struct bh_conn *c)
+struct bh_smp_link *bh_smp_link_of(const struct bh_conn *c)
 {
     unsigned i;
 
@@ -148,17 +117,17 @@ static struct bh_smp_link *smp_link(const struct bh_conn *c)
     return &smp.links[i];
 }
 
-static struct bh_smp_link *smp_link_by_handle(uint16_t handle)
+struct bh_smp_link *bh_smp_link_by_handle(uint16_t handle)
 {
     struct bh_conn *c = bh_conn_lookup(handle);
 
     if (c == NULL || c->state != BH_CONN_STATE_CONNECTED) {
         return NULL;
     }
-    return smp_link(c);
+    return bh_smp_link_of(c);
 }
 
-static bool smp_pairing_state(enum bh_smp_state s)
+bool bh_smp_pairing_state(enum bh_smp_state s)
 {
     return s != BH_SMP_STATE_IDLE && s != BH_SMP_STATE_ENCRYPTING && s != BH_SMP_STATE_TIMED_OUT;
 }
@@ -166,33 +135,6 @@ static bool smp_pairing_state(enum bh_smp_state s)
 int bh_smp_random(uint8_t *out, uint16_t len)
 {
     return bh_crypto_random(out, len) == 0 ? 0 : -EIO;
-}
-
-/* We offer LE Secure Connections: allowed, and P-256 works here. */
-static bool smp_sc_offered(void)
-{
-    return !smp.cfg.no_sc && bh_smp_sc_supported();
-}
-
-static uint8_t smp_our_auth(void)
-{
-    uint8_t auth = 0;
-
-    if (smp.cfg.bonding) {
-        auth |= BH_SMP_AUTH_BONDING;
-    }
-    if (smp.cfg.mitm) {
-        auth |= BH_SMP_AUTH_MITM;
-    }
-    if (smp_sc_offered()) {
-        auth |= BH_SMP_AUTH_SC;
-    }
-    return auth;
-}
-
-static uint8_t smp_our_dist(void)
-{
-    return smp.cfg.bonding ? (BH_SMP_DIST_ENC_KEY | BH_SMP_DIST_ID_KEY) : 0;
 }
 
 static void smp_peer_key(const struct bh_conn *c, uint8_t key[7])
@@ -240,7 +182,7 @@ static struct smp_attempt *smp_attempt_find(const struct bh_conn *c, bool create
     return old;
 }
 
-static bool smp_attempt_blocked(const struct bh_conn *c)
+bool bh_smp_attempt_blocked(const struct bh_conn *c)
 {
     const struct smp_attempt *a = smp_attempt_find(c, false);
 
@@ -271,7 +213,7 @@ static void smp_attempt_ok(const struct bh_conn *c)
     }
 }
 
-/* ---- state, timer, events ------------------------------------------------------------- */
+/* ---- state machine, sending, the end of a pairing -------------------------------------- */
 
 /* Forget one pairing's data (nonces, keys, passkey). */
 static void smp_wipe(struct bh_smp_link *l)
@@ -285,21 +227,21 @@ void bh_smp_set_state(struct bh_smp_link *l, enum bh_smp_state state)
 
     BH_LOG_DBG("conn 0x%04x: %s -> %s", l->conn->handle, smp_state_names[old],
                smp_state_names[state]);
-    if (!smp_pairing_state(state)) {
+    if (!bh_smp_pairing_state(state)) {
         bh_dwork_cancel(&l->timeout);
         bh_work_cancel(&l->resume);
     }
     if (state == BH_SMP_STATE_IDLE || state == BH_SMP_STATE_TIMED_OUT) {
         smp_wipe(l);
     }
-    if (!smp_pairing_state(old) && smp_pairing_state(state)) {
+    if (!bh_smp_pairing_state(old) && bh_smp_pairing_state(state)) {
         bh_dwork_reschedule(&l->timeout, BH_CONFIG_SMP_TIMEOUT_MS);
     }
     l->state = state;
 }
 
 /* IRQ 28 with the link's security now. */
-static void smp_emit_enc(const struct bh_conn *c)
+void bh_smp_emit_enc(const struct bh_conn *c)
 {
     struct bh_ble_event ev = {.irq = BH_IRQ_ENCRYPTION_UPDATE, .conn = c->handle};
 
@@ -307,21 +249,6 @@ static void smp_emit_enc(const struct bh_conn *c)
     ev.enc.authenticated = c->encrypted && c->authenticated ? 1 : 0;
     ev.enc.bonded = c->encrypted && c->bonded ? 1 : 0;
     ev.enc.key_size = c->encrypted ? c->key_size : 0;
-    (void)bh_ble_emit(&ev);
-}
-
-void bh_smp_ask_user(struct bh_smp_link *l, uint8_t action, uint32_t number)
-{
-    struct bh_ble_event ev = {.irq = BH_IRQ_PASSKEY_ACTION, .conn = l->conn->handle};
-
-    l->user = action;
-    if (action == BH_SMP_ACTION_DISPLAY) {
-        l->passkey = number;
-        l->user_ok = true;
-        bh_work_submit(&l->resume); /* go on once the application has seen it */
-    }
-    ev.passkey.action = action;
-    ev.passkey.passkey = action == BH_SMP_ACTION_INPUT ? 0 : number;
     (void)bh_ble_emit(&ev);
 }
 
@@ -342,7 +269,7 @@ int bh_smp_send(struct bh_smp_link *l, uint8_t op, const uint8_t *p, uint16_t le
         bh_buf_unref(buf);
         return -EMSGSIZE;
     }
-    if (smp_pairing_state(l->state)) {
+    if (bh_smp_pairing_state(l->state)) {
         bh_dwork_reschedule(&l->timeout, BH_CONFIG_SMP_TIMEOUT_MS); /* Vol 3 Part H 3.4 */
     }
     return bh_l2cap_send(l->conn, BH_L2CAP_CID_SMP, buf); /* consumes buf */
@@ -355,7 +282,7 @@ static void smp_sc_renew(void)
     for (unsigned i = 0; i < BH_CONFIG_MAX_CONN; i++) {
         const struct bh_smp_link *o = &smp.links[i];
 
-        if (o->conn != NULL && o->sc && smp_pairing_state(o->state)) {
+        if (o->conn != NULL && o->sc && bh_smp_pairing_state(o->state)) {
             return;
         }
     }
@@ -363,7 +290,7 @@ static void smp_sc_renew(void)
 }
 
 /* End the running procedure as failed: Pairing Failed (send), back to IDLE, IRQ 28. */
-static void smp_fail(struct bh_smp_link *l, uint8_t reason, bool send)
+void bh_smp_fail(struct bh_smp_link *l, uint8_t reason, bool send)
 {
     bool active = l->state != BH_SMP_STATE_IDLE;
     struct bh_conn *c = l->conn;
@@ -387,309 +314,44 @@ static void smp_fail(struct bh_smp_link *l, uint8_t reason, bool send)
     if (was_sc) {
         smp_sc_renew();
     }
-    smp_emit_enc(c);
+    bh_smp_emit_enc(c);
 }
 
-/* ---- HCI: starting encryption ---------------------------------------------------------- */
-
-static void smp_on_enable_encryption(void *ctx, int err, uint8_t status, const uint8_t *rp,
-                                     uint16_t rp_len)
+/* Every key exchanged: record the bond, back to IDLE, IRQ 28. */
+void bh_smp_complete(struct bh_smp_link *l)
 {
-    struct bh_smp_link *l = smp_link_by_handle((uint16_t)(uintptr_t)ctx);
+    struct bh_conn *c = l->conn;
+    struct bh_keys_bond *b = &l->rx;
 
-    if (l == NULL || (err == 0 && status == 0)) {
-        return;
-    }
-    BH_LOG_WRN("LE Enable Encryption failed: err %d status 0x%02x", err, status);
-    if (l->state == BH_SMP_STATE_WAIT_ENCRYPTION) {
-        smp_fail(l, BH_SMP_ERR_UNSPECIFIED_REASON, true);
-    } else if (l->state == BH_SMP_STATE_ENCRYPTING) {
-        bh_smp_set_state(l, BH_SMP_STATE_IDLE);
-        smp_emit_enc(l->conn);
-    }
-}
-
-/* LE Enable Encryption, Vol 4 Part E 7.8.24. key MSB-first. */
-static int smp_enable_encryption(struct bh_smp_link *l, const uint8_t key[16], uint16_t ediv,
-                                 const uint8_t rand[8])
-{
-    uint8_t p[28];
-
-    bh_put_le16(&p[0], l->conn->handle);
-    memcpy(&p[2], rand, 8);
-    bh_put_le16(&p[10], ediv);
-    bh_crypto_swap(&p[12], key, 16);
-    return bh_hci_cmd_send(BH_HCI_OP_LE_ENABLE_ENCRYPTION, p, sizeof(p), smp_on_enable_encryption,
-                           (void *)(uintptr_t)l->conn->handle);
-}
-
-/* LE Long Term Key Request Reply (key non-NULL) or Negative Reply, 7.8.25/26. */
-static void smp_ltk_reply(const struct bh_conn *c, const uint8_t *key)
-{
-    uint8_t p[18];
-
-    bh_put_le16(&p[0], c->handle);
-    if (key == NULL) {
-        (void)bh_hci_cmd_send(BH_HCI_OP_LE_LONG_TERM_KEY_REQUEST_NEGATIVE_REPLY, p, 2, NULL, NULL);
-        return;
-    }
-    bh_crypto_swap(&p[2], key, 16);
-    (void)bh_hci_cmd_send(BH_HCI_OP_LE_LONG_TERM_KEY_REQUEST_REPLY, p, sizeof(p), NULL, NULL);
-    memset(p, 0, sizeof(p));
-}
-
-uint8_t bh_smp_key_ready(struct bh_smp_link *l)
-{
-    /* Vol 3 Part H 2.3.4: a shorter key is masked in its most significant octets. */
-    memset(l->key, 0, (size_t)(BH_SMP_KEY_SIZE_MAX - l->key_size));
-    bh_smp_set_state(l, BH_SMP_STATE_WAIT_ENCRYPTION);
-    if (l->central) {
-        static const uint8_t zero[8];
-
-        if (smp_enable_encryption(l, l->key, 0, zero) != 0) {
-            return BH_SMP_ERR_UNSPECIFIED_REASON;
-        }
-    }
-    return 0;
-}
-
-/* Re-encrypt (central) with the bonded LTK the peer gave us. */
-static int smp_reencrypt(struct bh_smp_link *l, const struct bh_keys_bond *b)
-{
-    int err = smp_enable_encryption(l, b->peer_ltk, b->peer_ediv, b->peer_rand);
-
-    if (err == 0) {
-        bh_smp_set_state(l, BH_SMP_STATE_ENCRYPTING);
-        l->reenc_auth = (b->flags & BH_KEYS_F_AUTH) != 0;
-        l->key_size = b->key_size;
-    }
-    return err;
-}
-
-/* ---- starting a procedure ---------------------------------------------------------------- */
-
-/* Central: Pairing Request, Vol 3 Part H 3.5.1. */
-static int smp_send_pairing_req(struct bh_smp_link *l)
-{
-    uint8_t *p = &l->preq[1];
-    int err;
-
-    if (smp.cfg.le_secure && !smp_sc_offered()) {
-        return -EOPNOTSUPP;
-    }
-    l->preq[0] = BH_SMP_OP_PAIRING_REQ;
-    p[0] = smp.cfg.io;
-    p[1] = BH_SMP_OOB_NOT_PRESENT;
-    p[2] = smp_our_auth();
-    p[3] = BH_SMP_KEY_SIZE_MAX;
-    p[4] = smp_our_dist();
-    p[5] = smp_our_dist();
-    err = bh_smp_send(l, BH_SMP_OP_PAIRING_REQ, p, BH_SMP_LEN_PAIRING_REQ);
-    if (err == 0) {
-        l->central = true;
-        bh_smp_set_state(l, BH_SMP_STATE_WAIT_PAIRING_RSP);
-    }
-    return err;
-}
-
-/* Central: secure the link, by the bonded key if good enough, else by pairing. */
-static int smp_central_secure(struct bh_smp_link *l, bool want_mitm)
-{
-    const struct bh_keys_bond *b = bh_keys_find_conn(l->conn);
-
-    if (b != NULL && (b->flags & BH_KEYS_F_PEER_LTK) &&
-        (!want_mitm || (b->flags & BH_KEYS_F_AUTH))) {
-        if (l->conn->encrypted) {
-            return -EALREADY;
-        }
-        return smp_reencrypt(l, b);
-    }
-    if (smp_attempt_blocked(l->conn)) {
-        return -EAGAIN;
-    }
-    return smp_send_pairing_req(l);
-}
-
-int bh_smp_pair(uint16_t handle)
-{
-    struct bh_smp_link *l = smp_link_by_handle(handle);
-    uint8_t auth;
-
-    if (l == NULL) {
-        return -ENOTCONN;
-    }
-    if (l->state == BH_SMP_STATE_TIMED_OUT) {
-        return -ETIMEDOUT;
-    }
-    if (l->state != BH_SMP_STATE_IDLE) {
-        return -EALREADY;
-    }
-    if (l->conn->role == BH_CONN_ROLE_CENTRAL) {
-        return smp_central_secure(l, smp.cfg.mitm);
-    }
-    if (l->conn->encrypted && (l->conn->authenticated || !smp.cfg.mitm)) {
-        return -EALREADY;
-    }
-    /* Peripheral: Security Request, Vol 3 Part H 3.6.7. */
-    auth = smp_our_auth();
-    return bh_smp_send(l, BH_SMP_OP_SECURITY_REQ, &auth, 1);
-}
-
-/* ---- feature exchange, Vol 3 Part H 2.3 --------------------------------------------------- */
-
-/* The method as seen from our side. */
-static uint8_t smp_method(const struct bh_smp_link *l, uint8_t iio, uint8_t rio)
-{
-    uint8_t m = l->sc ? smp_method_sc[iio][rio] : smp_method_legacy[iio][rio];
-
-    switch (m) {
-    case II:
-        return l->central ? BH_SMP_METHOD_PASSKEY_INPUT : BH_SMP_METHOD_PASSKEY_DISPLAY;
-    case RI:
-        return l->central ? BH_SMP_METHOD_PASSKEY_DISPLAY : BH_SMP_METHOD_PASSKEY_INPUT;
-    case BI:
-        return BH_SMP_METHOD_PASSKEY_INPUT;
-    case NC:
-        return BH_SMP_METHOD_NUMERIC_COMPARISON;
-    default:
-        return BH_SMP_METHOD_JUST_WORKS;
-    }
-}
-
-/* Both feature PDUs are in preq/pres: decide SC, bonding, method, key size
- * and what each side distributes. 0 or the reason to fail with. */
-static uint8_t smp_negotiate(struct bh_smp_link *l)
-{
-    const uint8_t *rq = &l->preq[1], *rs = &l->pres[1];
-    uint8_t idist = rs[4], rdist = rs[5];
-    uint8_t peer_dist;
-
-    if (rq[0] > BH_SMP_IO_MAX || rs[0] > BH_SMP_IO_MAX || rq[3] > BH_SMP_KEY_SIZE_MAX ||
-        rs[3] > BH_SMP_KEY_SIZE_MAX) {
-        return BH_SMP_ERR_INVALID_PARAMETERS;
-    }
-    if (rq[3] < BH_SMP_KEY_SIZE_MIN || rs[3] < BH_SMP_KEY_SIZE_MIN) {
-        return BH_SMP_ERR_ENCRYPTION_KEY_SIZE;
-    }
-    l->key_size = rq[3] < rs[3] ? rq[3] : rs[3];
-    l->sc = (rq[2] & BH_SMP_AUTH_SC) && (rs[2] & BH_SMP_AUTH_SC);
-    if (smp.cfg.le_secure && !l->sc) {
-        return BH_SMP_ERR_AUTH_REQUIREMENTS; /* Secure Connections Only mode, 2.3.5.1 */
-    }
-    l->bond = (rq[2] & BH_SMP_AUTH_BONDING_MASK) == BH_SMP_AUTH_BONDING &&
-              (rs[2] & BH_SMP_AUTH_BONDING_MASK) == BH_SMP_AUTH_BONDING;
-    if ((rq[2] | rs[2]) & BH_SMP_AUTH_MITM) {
-        l->method = smp_method(l, rq[0], rs[0]);
+    if (!l->id_received) {
+        b->addr_type = c->peer_addr_type & 1;
+        memcpy(b->addr, c->peer_addr, 6);
     } else {
-        l->method = BH_SMP_METHOD_JUST_WORKS;
+        c->id_addr_type = b->addr_type;
+        memcpy(c->id_addr, b->addr, 6);
     }
-    if (l->sc) { /* 3.6.1: EncKey and LinkKey are ignored with Secure Connections */
-        idist &= (uint8_t) ~(BH_SMP_DIST_ENC_KEY | BH_SMP_DIST_LINK_KEY);
-        rdist &= (uint8_t) ~(BH_SMP_DIST_ENC_KEY | BH_SMP_DIST_LINK_KEY);
+    b->key_size = l->key_size;
+    if (l->method != BH_SMP_METHOD_JUST_WORKS) {
+        b->flags |= BH_KEYS_F_AUTH;
     }
-    l->our_dist = l->central ? idist : rdist;
-    peer_dist = l->central ? rdist : idist;
-    l->dist_wait = 0;
-    if (peer_dist & BH_SMP_DIST_ENC_KEY) {
-        l->dist_wait |= SMP_WAIT_ENC_INFO | SMP_WAIT_CENTRAL_IDENT;
-    }
-    if (peer_dist & BH_SMP_DIST_ID_KEY) {
-        l->dist_wait |= SMP_WAIT_ID_INFO | SMP_WAIT_ID_ADDR;
-    }
-    l->user_ok = l->method == BH_SMP_METHOD_JUST_WORKS;
-    return 0;
-}
-
-/* After the feature exchange: the passkey prompt (IRQ 31), as the last step. */
-static uint8_t smp_prompt(struct bh_smp_link *l)
-{
-    uint32_t pk;
-
-    if (l->method == BH_SMP_METHOD_PASSKEY_DISPLAY) {
-        if (bh_smp_random((uint8_t *)&pk, sizeof(pk)) != 0) {
-            return BH_SMP_ERR_UNSPECIFIED_REASON;
-        }
-        bh_smp_ask_user(l, BH_SMP_ACTION_DISPLAY, pk % (BH_SMP_PASSKEY_MAX + 1u));
-    } else if (l->method == BH_SMP_METHOD_PASSKEY_INPUT) {
-        bh_smp_ask_user(l, BH_SMP_ACTION_INPUT, 0);
-    }
-    return 0;
-}
-
-/* Phase 2 starts: legacy or Secure Connections. */
-static uint8_t smp_begin(struct bh_smp_link *l)
-{
-    uint8_t reason;
-
-    BH_LOG_INF("conn 0x%04x: pairing %s, method %u, key size %u, bond %d", l->conn->handle,
-               l->sc ? "LE SC" : "legacy", l->method, l->key_size, l->bond);
     if (l->sc) {
-        bh_smp_set_state(l, BH_SMP_STATE_WAIT_PUBLIC_KEY);
-        reason = bh_smp_sc_begin(l);
-    } else {
-        bh_smp_set_state(l, BH_SMP_STATE_WAIT_CONFIRM);
-        reason = bh_smp_legacy_begin(l);
+        b->flags |= BH_KEYS_F_SC | BH_KEYS_F_OUR_LTK | BH_KEYS_F_PEER_LTK;
+        memcpy(b->our_ltk, l->key, 16);
+        memcpy(b->peer_ltk, l->key, 16);
     }
-    return reason != 0 ? reason : smp_prompt(l);
-}
-
-/* Pairing Request, Vol 3 Part H 3.5.1: we are the responder. */
-static uint8_t smp_rx_pairing_req(struct bh_smp_link *l, struct bh_rd *r)
-{
-    uint8_t *p = &l->pres[1];
-    uint8_t reason;
-
-    if (l->conn->role != BH_CONN_ROLE_PERIPHERAL) {
-        return BH_SMP_ERR_COMMAND_NOT_SUPPORTED;
+    c->bonded = false;
+    if (l->bond && (b->flags & (BH_KEYS_F_OUR_LTK | BH_KEYS_F_PEER_LTK))) {
+        if (bh_keys_store(b) != 0) {
+            BH_LOG_WRN("conn 0x%04x: the secret store refused the bond", c->handle);
+        }
+        c->bonded = true;
     }
-    if (l->state != BH_SMP_STATE_IDLE) {
-        return BH_SMP_ERR_UNSPECIFIED_REASON;
-    }
-    if (smp_attempt_blocked(l->conn)) {
-        return BH_SMP_ERR_REPEATED_ATTEMPTS;
-    }
-    if (smp.cfg.le_secure && !smp_sc_offered()) {
-        return BH_SMP_ERR_PAIRING_NOT_SUPPORTED;
-    }
-    l->preq[0] = BH_SMP_OP_PAIRING_REQ;
-    bh_rd_copy(r, &l->preq[1], BH_SMP_LEN_PAIRING_REQ);
-    l->pres[0] = BH_SMP_OP_PAIRING_RSP;
-    p[0] = smp.cfg.io;
-    p[1] = BH_SMP_OOB_NOT_PRESENT;
-    p[2] = smp_our_auth();
-    p[3] = BH_SMP_KEY_SIZE_MAX;
-    /* 3.5.2: the responder distributes at most what was asked, and only to bond. */
-    p[4] = (l->preq[3] & BH_SMP_AUTH_BONDING) ? l->preq[5] & smp_our_dist() : 0;
-    p[5] = (l->preq[3] & BH_SMP_AUTH_BONDING) ? l->preq[6] & smp_our_dist() : 0;
-    l->central = false;
-    reason = smp_negotiate(l);
-    if (reason != 0) {
-        return reason;
-    }
-    if (bh_smp_send(l, BH_SMP_OP_PAIRING_RSP, p, BH_SMP_LEN_PAIRING_RSP) != 0) {
-        return BH_SMP_ERR_UNSPECIFIED_REASON;
-    }
-    return smp_begin(l);
-}
-
-/* Pairing Response, Vol 3 Part H 3.5.2: we are the initiator. */
-static uint8_t smp_rx_pairing_rsp(struct bh_smp_link *l, struct bh_rd *r)
-{
-    uint8_t reason;
-
-    if (l->conn->role != BH_CONN_ROLE_CENTRAL) {
-        return BH_SMP_ERR_COMMAND_NOT_SUPPORTED;
-    }
-    if (l->state != BH_SMP_STATE_WAIT_PAIRING_RSP) {
-        return BH_SMP_ERR_UNSPECIFIED_REASON;
-    }
-    l->pres[0] = BH_SMP_OP_PAIRING_RSP;
-    bh_rd_copy(r, &l->pres[1], BH_SMP_LEN_PAIRING_RSP);
-    if ((l->pres[5] & ~l->preq[5]) || (l->pres[6] & ~l->preq[6])) {
-        return BH_SMP_ERR_INVALID_PARAMETERS; /* more keys than we asked for */
-    }
-    reason = smp_negotiate(l);
-    return reason != 0 ? reason : smp_begin(l);
+    smp_attempt_ok(c);
+    smp.stats.pairings_ok++;
+    BH_LOG_INF("conn 0x%04x: paired (auth %d, bonded %d)", c->handle, c->authenticated, c->bonded);
+    bh_smp_set_state(l, BH_SMP_STATE_IDLE);
+    bh_gatts_bond_sync(c); /* subscriptions made before bonding are saved now */
+    bh_smp_emit_enc(c);
 }
 
 /* ---- phase 2 PDUs: routed to legacy or Secure Connections --------------------------------- */
@@ -753,7 +415,7 @@ static uint8_t smp_rx_pairing_failed(struct bh_smp_link *l, struct bh_rd *r)
         smp.stats.rx_bad_state++;
         return 0;
     }
-    smp_fail(l, reason, false);
+    bh_smp_fail(l, reason, false);
     return 0;
 }
 
@@ -764,220 +426,11 @@ static uint8_t smp_rx_keypress_notification(struct bh_smp_link *l, struct bh_rd 
     return 0;
 }
 
-/* ---- phase 3: key distribution, Vol 3 Part H 3.6 ------------------------------------------ */
-
-/* Our keys, in the order of 3.6.1: LTK + EDIV/Rand (legacy), then IRK + identity address. */
-static uint8_t smp_send_keys(struct bh_smp_link *l)
-{
-    uint8_t p[16];
-    const struct bh_hci_info *hci = bh_hci_info();
-    int err = 0;
-
-    if (l->our_dist & BH_SMP_DIST_ENC_KEY) {
-        struct bh_keys_bond *b = &l->rx;
-
-        if (bh_smp_random(b->our_ltk, 16) != 0 || bh_smp_random(p, 10) != 0) {
-            return BH_SMP_ERR_UNSPECIFIED_REASON;
-        }
-        memset(b->our_ltk, 0, (size_t)(BH_SMP_KEY_SIZE_MAX - l->key_size));
-        b->our_ediv = bh_get_le16(p);
-        memcpy(b->our_rand, &p[2], 8);
-        b->flags |= BH_KEYS_F_OUR_LTK;
-        bh_crypto_swap(p, b->our_ltk, 16);
-        err |= bh_smp_send(l, BH_SMP_OP_ENCRYPTION_INFO, p, 16);
-        bh_put_le16(p, b->our_ediv);
-        memcpy(&p[2], b->our_rand, 8);
-        err |= bh_smp_send(l, BH_SMP_OP_CENTRAL_IDENT, p, 10);
-    }
-    if (l->our_dist & BH_SMP_DIST_ID_KEY) {
-        bh_crypto_swap(p, bh_keys_own_irk(), 16);
-        err |= bh_smp_send(l, BH_SMP_OP_IDENTITY_INFO, p, 16);
-        p[0] = hci->id_addr_type & 1;
-        memcpy(&p[1], hci->id_addr, 6);
-        err |= bh_smp_send(l, BH_SMP_OP_IDENTITY_ADDR_INFO, p, 7);
-    }
-    memset(p, 0, sizeof(p));
-    return err != 0 ? BH_SMP_ERR_UNSPECIFIED_REASON : 0;
-}
-
-/* Every key exchanged: record the bond, back to IDLE, IRQ 28. */
-static void smp_complete(struct bh_smp_link *l)
-{
-    struct bh_conn *c = l->conn;
-    struct bh_keys_bond *b = &l->rx;
-
-    if (!l->id_received) {
-        b->addr_type = c->peer_addr_type & 1;
-        memcpy(b->addr, c->peer_addr, 6);
-    } else {
-        c->id_addr_type = b->addr_type;
-        memcpy(c->id_addr, b->addr, 6);
-    }
-    b->key_size = l->key_size;
-    if (l->method != BH_SMP_METHOD_JUST_WORKS) {
-        b->flags |= BH_KEYS_F_AUTH;
-    }
-    if (l->sc) {
-        b->flags |= BH_KEYS_F_SC | BH_KEYS_F_OUR_LTK | BH_KEYS_F_PEER_LTK;
-        memcpy(b->our_ltk, l->key, 16);
-        memcpy(b->peer_ltk, l->key, 16);
-    }
-    c->bonded = false;
-    if (l->bond && (b->flags & (BH_KEYS_F_OUR_LTK | BH_KEYS_F_PEER_LTK))) {
-        if (bh_keys_store(b) != 0) {
-            BH_LOG_WRN("conn 0x%04x: the secret store refused the bond", c->handle);
-        }
-        c->bonded = true;
-    }
-    smp_attempt_ok(c);
-    smp.stats.pairings_ok++;
-    BH_LOG_INF("conn 0x%04x: paired (auth %d, bonded %d)", c->handle, c->authenticated, c->bonded);
-    bh_smp_set_state(l, BH_SMP_STATE_IDLE);
-    bh_gatts_bond_sync(c); /* subscriptions made before bonding are saved now */
-    smp_emit_enc(c);
-}
-
-/* Encrypted with the STK/LTK: the responder's keys first, then the initiator's. */
-static uint8_t smp_dist_start(struct bh_smp_link *l)
-{
-    uint8_t reason;
-
-    if (!l->central && (reason = smp_send_keys(l)) != 0) {
-        return reason;
-    }
-    if (l->dist_wait != 0) {
-        bh_smp_set_state(l, BH_SMP_STATE_KEY_DIST);
-        return 0;
-    }
-    if (l->central && (reason = smp_send_keys(l)) != 0) {
-        return reason;
-    }
-    smp_complete(l);
-    return 0;
-}
-
-/* The peer key PDU `bit` arrived: in order? Then the next step once all are in. */
-static uint8_t smp_key_check(const struct bh_smp_link *l, uint8_t bit)
-{
-    uint8_t next = (uint8_t)(l->dist_wait & -l->dist_wait);
-
-    return l->state == BH_SMP_STATE_KEY_DIST && next == bit ? 0 : BH_SMP_ERR_UNSPECIFIED_REASON;
-}
-
-static uint8_t smp_key_done(struct bh_smp_link *l, uint8_t bit)
-{
-    uint8_t reason;
-
-    l->dist_wait &= (uint8_t)~bit;
-    if (l->dist_wait != 0) {
-        return 0;
-    }
-    if (l->central && (reason = smp_send_keys(l)) != 0) {
-        return reason;
-    }
-    smp_complete(l);
-    return 0;
-}
-
-/* Encryption Information, Vol 3 Part H 3.6.2. */
-static uint8_t smp_rx_encryption_info(struct bh_smp_link *l, struct bh_rd *r)
-{
-    uint8_t v[16];
-    uint8_t reason = smp_key_check(l, SMP_WAIT_ENC_INFO);
-
-    if (reason != 0) {
-        return reason;
-    }
-    bh_rd_copy(r, v, sizeof(v));
-    bh_crypto_swap(l->rx.peer_ltk, v, 16);
-    memset(v, 0, sizeof(v));
-    return smp_key_done(l, SMP_WAIT_ENC_INFO);
-}
-
-/* Central Identification, Vol 3 Part H 3.6.3. */
-static uint8_t smp_rx_central_ident(struct bh_smp_link *l, struct bh_rd *r)
-{
-    uint8_t reason = smp_key_check(l, SMP_WAIT_CENTRAL_IDENT);
-
-    if (reason != 0) {
-        return reason;
-    }
-    l->rx.peer_ediv = bh_rd_le16(r);
-    bh_rd_copy(r, l->rx.peer_rand, 8);
-    l->rx.flags |= BH_KEYS_F_PEER_LTK;
-    return smp_key_done(l, SMP_WAIT_CENTRAL_IDENT);
-}
-
-/* Identity Information, Vol 3 Part H 3.6.4. */
-static uint8_t smp_rx_identity_info(struct bh_smp_link *l, struct bh_rd *r)
-{
-    uint8_t v[16];
-    uint8_t reason = smp_key_check(l, SMP_WAIT_ID_INFO);
-
-    if (reason != 0) {
-        return reason;
-    }
-    bh_rd_copy(r, v, sizeof(v));
-    bh_crypto_swap(l->rx.irk, v, 16);
-    l->rx.flags |= BH_KEYS_F_IRK;
-    return smp_key_done(l, SMP_WAIT_ID_INFO);
-}
-
-/* Identity Address Information, Vol 3 Part H 3.6.5: public or static random. */
-static uint8_t smp_rx_identity_addr_info(struct bh_smp_link *l, struct bh_rd *r)
-{
-    uint8_t type;
-    uint8_t reason = smp_key_check(l, SMP_WAIT_ID_ADDR);
-
-    if (reason != 0) {
-        return reason;
-    }
-    type = bh_rd_u8(r);
-    if (type > 1) {
-        return BH_SMP_ERR_INVALID_PARAMETERS;
-    }
-    l->rx.addr_type = type;
-    bh_rd_copy(r, l->rx.addr, 6);
-    l->id_received = true;
-    return smp_key_done(l, SMP_WAIT_ID_ADDR);
-}
-
-/* Signing Information, Vol 3 Part H 3.6.6: we never ask for a CSRK. */
-static uint8_t smp_rx_signing_info(struct bh_smp_link *l, struct bh_rd *r)
-{
-    return BH_SMP_ERR_UNSPECIFIED_REASON;
-}
-
-/* Security Request, Vol 3 Part H 3.6.7: we are central; pair or re-encrypt. */
-static uint8_t smp_rx_security_req(struct bh_smp_link *l, struct bh_rd *r)
-{
-    uint8_t auth = bh_rd_u8(r);
-    int err;
-
-    if (l->conn->role != BH_CONN_ROLE_CENTRAL) {
-        return BH_SMP_ERR_COMMAND_NOT_SUPPORTED;
-    }
-    if (l->state != BH_SMP_STATE_IDLE) {
-        return 0; /* a procedure already runs: nothing to do */
-    }
-    err = smp_central_secure(l, (auth & BH_SMP_AUTH_MITM) || smp.cfg.mitm);
-    if (err == -EALREADY) {
-        return 0;
-    }
-    if (err == -EAGAIN) {
-        return BH_SMP_ERR_REPEATED_ATTEMPTS;
-    }
-    if (err == -EOPNOTSUPP) {
-        return BH_SMP_ERR_PAIRING_NOT_SUPPORTED;
-    }
-    return err != 0 ? BH_SMP_ERR_UNSPECIFIED_REASON : 0;
-}
-
 /* ---- receive ------------------------------------------------------------------------------ */
 
 void bh_smp_rx(struct bh_conn *c, struct bh_rd *r)
 {
-    struct bh_smp_link *l = smp_link(c);
+    struct bh_smp_link *l = bh_smp_link_of(c);
     const struct smp_rx_row *row = NULL;
     uint8_t op, reason;
 
@@ -1012,66 +465,11 @@ void bh_smp_rx(struct bh_conn *c, struct bh_rd *r)
         smp.stats.rx_bad_state++;
     }
     if (reason != 0 && l->state != BH_SMP_STATE_TIMED_OUT) {
-        smp_fail(l, reason, true);
+        bh_smp_fail(l, reason, true);
     }
 }
 
-/* ---- user input and timers ------------------------------------------------------------------ */
-
-static uint8_t smp_resume(struct bh_smp_link *l)
-{
-    if (!smp_pairing_state(l->state)) {
-        return 0;
-    }
-    return l->sc ? bh_smp_sc_resume(l) : bh_smp_legacy_resume(l);
-}
-
-/* The displayed passkey is now final: carry on. */
-static void smp_on_resume(struct bh_work *w)
-{
-    struct bh_smp_link *l = BH_CONTAINER_OF(w, struct bh_smp_link, resume);
-    uint8_t reason;
-
-    if (l->user == BH_SMP_ACTION_DISPLAY) {
-        l->user = BH_SMP_ACTION_NONE;
-    }
-    reason = smp_resume(l);
-    if (reason != 0) {
-        smp_fail(l, reason, true);
-    }
-}
-
-int bh_smp_passkey(uint16_t handle, uint8_t action, uint32_t passkey)
-{
-    struct bh_smp_link *l = smp_link_by_handle(handle);
-    uint8_t reason;
-
-    if (l == NULL) {
-        return -ENOTCONN;
-    }
-    if (l->user == BH_SMP_ACTION_NONE || action != l->user || !smp_pairing_state(l->state)) {
-        return -EINVAL;
-    }
-    if (action != BH_SMP_ACTION_NUMERIC_COMPARISON && passkey > BH_SMP_PASSKEY_MAX) {
-        return -EINVAL;
-    }
-    if (action == BH_SMP_ACTION_DISPLAY) {
-        l->passkey = passkey; /* used when the resume work runs */
-        return 0;
-    }
-    l->user = BH_SMP_ACTION_NONE;
-    if (action == BH_SMP_ACTION_NUMERIC_COMPARISON && passkey == 0) {
-        smp_fail(l, BH_SMP_ERR_NUMERIC_COMPARISON_FAILED, true);
-        return 0;
-    }
-    l->passkey = passkey;
-    l->user_ok = true;
-    reason = smp_resume(l);
-    if (reason != 0) {
-        smp_fail(l, reason, true);
-    }
-    return 0;
-}
+/* ---- timer ---------------------------------------------------------------------------------- */
 
 /* Vol 3 Part H 3.4: 30 s without progress ends pairing, and SMP, on this link. */
 static void smp_on_timeout(struct bh_work *w)
@@ -1088,129 +486,10 @@ static void smp_on_timeout(struct bh_work *w)
     if (was_sc) {
         smp_sc_renew();
     }
-    smp_emit_enc(l->conn);
+    bh_smp_emit_enc(l->conn);
 }
 
-/* ---- controller events ------------------------------------------------------------------------
- */
-
-void bh_smp_on_encryption_change(struct bh_conn *c, uint8_t status)
-{
-    struct bh_smp_link *l = smp_link(c);
-    uint8_t reason;
-
-    if (l == NULL) {
-        return;
-    }
-    /* gap_conn.c has set c->encrypted from the event; the rest is ours. */
-    switch (l->state) {
-    case BH_SMP_STATE_WAIT_ENCRYPTION:
-        if (status != 0 || !c->encrypted) {
-            smp_fail(l, BH_SMP_ERR_UNSPECIFIED_REASON, true);
-            return;
-        }
-        c->key_size = l->key_size;
-        c->authenticated = l->method != BH_SMP_METHOD_JUST_WORKS;
-        c->bonded = false;
-        reason = smp_dist_start(l);
-        if (reason != 0) {
-            smp_fail(l, reason, true);
-        }
-        return;
-    case BH_SMP_STATE_ENCRYPTING:
-        if (status == BH_HCI_ERR_PIN_OR_KEY_MISSING && c->role == BH_CONN_ROLE_CENTRAL) {
-            /* The peer lost the bond: pair again; the new bond replaces the old. */
-            BH_LOG_INF("conn 0x%04x: peer has no key for us, pairing again", c->handle);
-            bh_smp_set_state(l, BH_SMP_STATE_IDLE);
-            if (smp_send_pairing_req(l) == 0) {
-                return;
-            }
-        } else if (status == 0 && c->encrypted) {
-            c->key_size = l->key_size;
-            c->authenticated = l->reenc_auth;
-            c->bonded = true;
-            smp.stats.reencryptions++;
-        }
-        bh_smp_set_state(l, BH_SMP_STATE_IDLE);
-        bh_gatts_bond_sync(c); /* the peer is identified: its subscriptions resume */
-        smp_emit_enc(c);
-        return;
-    case BH_SMP_STATE_IDLE:
-        if (status == 0) {
-            smp_emit_enc(c); /* e.g. Key Refresh started by the peer */
-        }
-        return;
-    default:
-        return;
-    }
-}
-
-/* Peripheral: a bonded LTK for this request, or NULL (Vol 3 Part H 2.4.4). */
-static const struct bh_keys_bond *smp_ltk_lookup(const struct bh_conn *c, const uint8_t rand[8],
-                                                 uint16_t ediv)
-{
-    static const uint8_t zero[8];
-    const struct bh_keys_bond *b;
-
-    if (ediv == 0 && memcmp(rand, zero, 8) == 0) {
-        b = bh_keys_find_conn(c); /* Secure Connections: by the peer's identity */
-        return b != NULL && (b->flags & BH_KEYS_F_SC) ? b : NULL;
-    }
-    return bh_keys_find_ediv(ediv, rand);
-}
-
-void bh_smp_on_ltk_request(struct bh_conn *c, const uint8_t rand[8], uint16_t ediv)
-{
-    static const uint8_t zero[8];
-    struct bh_smp_link *l = smp_link(c);
-    const struct bh_keys_bond *b;
-
-    if (l == NULL || c->role != BH_CONN_ROLE_PERIPHERAL) {
-        smp_ltk_reply(c, NULL);
-        return;
-    }
-    if (l->state == BH_SMP_STATE_WAIT_ENCRYPTION) {
-        /* STK or SC LTK: EDIV and Rand are zero, Vol 3 Part H 2.4.4.1 */
-        bool ok = ediv == 0 && memcmp(rand, zero, 8) == 0;
-
-        smp_ltk_reply(c, ok ? l->key : NULL);
-        if (!ok) {
-            smp_fail(l, BH_SMP_ERR_UNSPECIFIED_REASON, true);
-        }
-        return;
-    }
-    b = l->state == BH_SMP_STATE_IDLE ? smp_ltk_lookup(c, rand, ediv) : NULL;
-    if (b == NULL) {
-        BH_LOG_INF("conn 0x%04x: no LTK for EDIV 0x%04x", c->handle, ediv);
-        smp_ltk_reply(c, NULL);
-        return;
-    }
-    smp_ltk_reply(c, b->our_ltk);
-    bh_smp_set_state(l, BH_SMP_STATE_ENCRYPTING);
-    l->reenc_auth = (b->flags & BH_KEYS_F_AUTH) != 0;
-    l->key_size = b->key_size;
-}
-
-/* LE Long Term Key Request event, Vol 4 Part E 7.7.65.5. */
-void smp_on_le_long_term_key_request(struct bh_rd *r)
-{
-    uint16_t handle = bh_rd_le16(r);
-    uint8_t rand[8];
-    uint16_t ediv;
-    struct bh_conn *c;
-
-    bh_rd_copy(r, rand, sizeof(rand));
-    ediv = bh_rd_le16(r);
-    c = bh_conn_lookup(handle & 0x0FFF);
-    if (r->err || c == NULL) {
-        BH_LOG_WRN("LTK request for unknown handle 0x%04x", handle);
-        return;
-    }
-    bh_smp_on_ltk_request(c, rand, ediv);
-}
-
-/* ---- lifecycle and configuration
- * ------------------------------------------------------------------ */
+/* ---- lifecycle, configuration, statistics ------------------------------------------------- */
 
 void bh_smp_conn_up(struct bh_conn *c)
 {
@@ -1225,7 +504,7 @@ void bh_smp_conn_up(struct bh_conn *c)
     memset(l, 0, sizeof(*l));
     l->conn = c;
     bh_dwork_init(&l->timeout, smp_on_timeout);
-    bh_work_init(&l->resume, smp_on_resume);
+    bh_work_init(&l->resume, bh_smp_on_resume);
     own_type = bh_gap_own_addr_type();
     l->own[0] = own_type == 0 ? 0 : 1;
     memcpy(&l->own[1], own_type == 0 ? bh_hci_info()->bd_addr : bh_gap_random_addr(), 6);
@@ -1237,12 +516,12 @@ void bh_smp_conn_up(struct bh_conn *c)
 
 void bh_smp_conn_down(struct bh_conn *c)
 {
-    struct bh_smp_link *l = smp_link(c);
+    struct bh_smp_link *l = bh_smp_link_of(c);
 
     if (l == NULL) {
         return;
     }
-    bool was_sc = l->sc && smp_pairing_state(l->state);
+    bool was_sc = l->sc && bh_smp_pairing_state(l->state);
 
     bh_dwork_cancel(&l->timeout);
     bh_work_cancel(&l->resume);
@@ -1263,22 +542,22 @@ void bh_smp_init(void)
 
 void bh_smp_set_bonding(bool on)
 {
-    smp.cfg.bonding = on;
+    smp_cfg.bonding = on;
 }
 
 void bh_smp_set_mitm(bool on)
 {
-    smp.cfg.mitm = on;
+    smp_cfg.mitm = on;
 }
 
 void bh_smp_set_le_secure(bool on)
 {
-    smp.cfg.le_secure = on;
+    smp_cfg.le_secure = on;
 }
 
 void bh_smp_set_sc(bool on)
 {
-    smp.cfg.no_sc = !on;
+    smp_cfg.no_sc = !on;
 }
 
 int bh_smp_set_io_capability(uint8_t io)
@@ -1286,7 +565,7 @@ int bh_smp_set_io_capability(uint8_t io)
     if (io > BH_SMP_IO_MAX) {
         return -EINVAL;
     }
-    smp.cfg.io = io;
+    smp_cfg.io = io;
     return 0;
 }
 
@@ -1297,9 +576,14 @@ struct bh_smp_link *bh_smp_link_at(unsigned i)
 
 void bh_smp_async_done(struct bh_smp_link *l, uint8_t reason)
 {
-    if (reason != 0 && smp_pairing_state(l->state)) {
-        smp_fail(l, reason, true);
+    if (reason != 0 && bh_smp_pairing_state(l->state)) {
+        bh_smp_fail(l, reason, true);
     }
+}
+
+const struct bh_smp_cfg *bh_smp_cfg(void)
+{
+    return &smp_cfg;
 }
 
 const struct bh_smp_stats *bh_smp_stats(void)
@@ -1307,9 +591,14 @@ const struct bh_smp_stats *bh_smp_stats(void)
     return &smp.stats;
 }
 
+struct bh_smp_stats *bh_smp_stats_mut(void)
+{
+    return &smp.stats;
+}
+
 enum bh_smp_state bh_smp_link_state(const struct bh_conn *c)
 {
-    const struct bh_smp_link *l = smp_link(c);
+    const struct bh_smp_link *l = bh_smp_link_of(c);
 
     return l != NULL ? l->state : BH_SMP_STATE_IDLE;
 }

@@ -2,15 +2,21 @@
 /*
  * smp.h: the Security Manager (Core 5.4 Vol 3 Part H) inside the host.
  *
- * smp.c owns the per-link pairing state, the PDU dispatch, method selection,
- * key distribution, encryption start and re-encryption with bonded keys;
- * smp_legacy.c the LE legacy confirm/random exchange (c1, s1); smp_sc.c LE
- * Secure Connections (P-256, f4, f5, f6, g2). keys.h holds the bonds.
- * The hooks the rest of the host calls (conn up/down, SMP channel receive,
- * encryption change, LTK request) are declared in conn.h and l2cap.h.
+ * Files: smp.c the core (link table, pairing state machine and its timeout,
+ * the end of a pairing, repeated attempts, the PDU dispatch table
+ * smp_rx_table[], lifecycle, configuration, statistics); smp_pairing.c
+ * starting a procedure, Security Request, feature exchange, method
+ * selection, the passkey prompt and bh_smp_passkey; smp_dist.c key
+ * distribution (3.6); smp_enc.c starting encryption, LTK replies,
+ * re-encryption with bonded keys, Encryption Change; smp_legacy.c the LE
+ * legacy confirm/random exchange (c1, s1); smp_sc.c LE Secure Connections
+ * (f4, f5, f6, g2); smp_ecdh.c the P-256 key pair and DHKey. keys.h holds
+ * the bonds. The hooks the rest of the host calls (conn up/down, SMP channel
+ * receive, encryption change, LTK request) are declared in conn.h and
+ * l2cap.h.
  *
  * The first part is for src/ble and the host's init; the part marked
- * "internal" is shared by the three smp*.c files only. Host context only.
+ * "internal" is shared by the smp*.c files only. Host context only.
  */
 #ifndef BH_HOST_SMP_H
 #define BH_HOST_SMP_H
@@ -82,7 +88,23 @@ enum bh_smp_state {
 /* A link's state (tests, diagnostics); IDLE for an unknown connection. */
 enum bh_smp_state bh_smp_link_state(const struct bh_conn *c);
 
-/* ---- internal: shared by smp.c, smp_legacy.c, smp_sc.c ------------------------ */
+/* ---- internal: shared by the smp*.c files ------------------------------------ */
+
+/* The configuration of bh_smp_set_*; smp.c owns it, bh_smp_cfg() reads it. */
+struct bh_smp_cfg {
+    bool bonding;
+    bool mitm;
+    bool le_secure;
+    bool no_sc; /* bh_smp_set_sc(false): legacy pairing only */
+    uint8_t io;
+};
+
+/* Peer key PDUs still due (dist_wait), in the order of Vol 3 Part H 3.6.1
+ * Figure 3.11: set by the feature exchange, cleared by smp_dist.c. */
+#define BH_SMP_WAIT_ENC_INFO 0x01
+#define BH_SMP_WAIT_CENTRAL_IDENT 0x02
+#define BH_SMP_WAIT_ID_INFO 0x04
+#define BH_SMP_WAIT_ID_ADDR 0x08
 
 /* Pairing method from our side, Vol 3 Part H 2.3.5.1 */
 enum bh_smp_method {
@@ -110,7 +132,7 @@ struct bh_smp_link {
     uint8_t user;           /* BH_SMP_ACTION_* awaited from bh_smp_passkey() */
     uint8_t round;          /* SC passkey entry: bit 0..19 */
     uint8_t key_size;
-    uint8_t dist_wait;        /* peer key PDUs still due (BH_SMP_DIST_* | IDADDR flag) */
+    uint8_t dist_wait;        /* peer key PDUs still due (BH_SMP_WAIT_*) */
     uint8_t our_dist;         /* keys we distribute */
     uint8_t preq[7], pres[7]; /* Pairing Request/Response, on-air order */
     uint32_t passkey;
@@ -136,20 +158,62 @@ struct bh_smp_link {
     struct bh_keys_bond rx; /* what this pairing produced, stored at the end */
 };
 
+/* smp.c: the link of c (NULL if none) and of a connected handle (NULL if none). */
+struct bh_smp_link *bh_smp_link_of(const struct bh_conn *c);
+struct bh_smp_link *bh_smp_link_by_handle(uint16_t handle);
+/* Whether s is a pairing in progress (the SMP timer runs). */
+bool bh_smp_pairing_state(enum bh_smp_state s);
+/* The configuration, read-only; statistics for the other smp*.c to count in. */
+const struct bh_smp_cfg *bh_smp_cfg(void);
+struct bh_smp_stats *bh_smp_stats_mut(void);
 /* Build and send one SMP PDU (code + len parameter bytes, on-air order).
  * Restarts the SMP timer while a pairing runs. 0, -ENOBUFS, -ENOTCONN. */
 int bh_smp_send(struct bh_smp_link *l, uint8_t op, const uint8_t *p, uint16_t len);
 void bh_smp_set_state(struct bh_smp_link *l, enum bh_smp_state state);
-/* Ask the user (IRQ 31) for action with the number shown (display,
- * comparison) and record what bh_smp_passkey() must answer. */
-void bh_smp_ask_user(struct bh_smp_link *l, uint8_t action, uint32_t number);
-/* The STK/LTK is in l->key: start encryption (central) or wait for the
- * LE Long Term Key Request (peripheral). Returns 0 or an SMP reason. */
-uint8_t bh_smp_key_ready(struct bh_smp_link *l);
+/* IRQ 28 with the link's security now. */
+void bh_smp_emit_enc(const struct bh_conn *c);
+/* End the running procedure as failed: Pairing Failed (send), IDLE, IRQ 28. */
+void bh_smp_fail(struct bh_smp_link *l, uint8_t reason, bool send);
+/* Every key exchanged: record the bond, back to IDLE, IRQ 28. */
+void bh_smp_complete(struct bh_smp_link *l);
+/* Repeated attempts (Vol 3 Part H 2.3.6): pairing with c's peer must wait. */
+bool bh_smp_attempt_blocked(const struct bh_conn *c);
 /* Initiator and responder addresses: type octet then 6 octets MSB-first. */
 void bh_smp_addrs(const struct bh_smp_link *l, uint8_t ia[7], uint8_t ra[7]);
 /* 16 random octets; 0 or -EIO. */
 int bh_smp_random(uint8_t *out, uint16_t len);
+
+/* PDU handlers of smp_rx_table[] (smp.c) that live in other files: r is
+ * after the code, its length checked; each returns 0 or the SMP reason to
+ * fail the pairing with. smp_pairing.c: */
+uint8_t bh_smp_rx_pairing_req(struct bh_smp_link *l, struct bh_rd *r);
+uint8_t bh_smp_rx_pairing_rsp(struct bh_smp_link *l, struct bh_rd *r);
+uint8_t bh_smp_rx_security_req(struct bh_smp_link *l, struct bh_rd *r);
+/* smp_dist.c: */
+uint8_t bh_smp_rx_encryption_info(struct bh_smp_link *l, struct bh_rd *r);
+uint8_t bh_smp_rx_central_ident(struct bh_smp_link *l, struct bh_rd *r);
+uint8_t bh_smp_rx_identity_info(struct bh_smp_link *l, struct bh_rd *r);
+uint8_t bh_smp_rx_identity_addr_info(struct bh_smp_link *l, struct bh_rd *r);
+uint8_t bh_smp_rx_signing_info(struct bh_smp_link *l, struct bh_rd *r);
+
+/* smp_pairing.c: Pairing Request as central, Vol 3 Part H 3.5.1. 0,
+ * -EOPNOTSUPP (le_secure without SC), -ENOBUFS, -ENOTCONN. */
+int bh_smp_send_pairing_req(struct bh_smp_link *l);
+/* Ask the user (IRQ 31) for action with the number shown (display,
+ * comparison) and record what bh_smp_passkey() must answer. */
+void bh_smp_ask_user(struct bh_smp_link *l, uint8_t action, uint32_t number);
+/* The link's resume work (smp.c initialises it): the displayed passkey is final. */
+void bh_smp_on_resume(struct bh_work *w);
+
+/* smp_dist.c: encrypted with the STK/LTK, start key distribution. 0 or an SMP reason. */
+uint8_t bh_smp_dist_start(struct bh_smp_link *l);
+
+/* smp_enc.c: the STK/LTK is in l->key: start encryption (central) or wait
+ * for the LE Long Term Key Request (peripheral). Returns 0 or an SMP reason. */
+uint8_t bh_smp_key_ready(struct bh_smp_link *l);
+/* Central: encrypt with the LTK the bonded peer gave us (ENCRYPTING). 0 or
+ * the error of LE Enable Encryption. */
+int bh_smp_reencrypt(struct bh_smp_link *l, const struct bh_keys_bond *b);
 
 /* smp_legacy.c: each returns 0 or the SMP reason to fail the pairing with. */
 uint8_t bh_smp_legacy_begin(struct bh_smp_link *l);
@@ -166,8 +230,8 @@ uint8_t bh_smp_sc_rx_dhkey_check(struct bh_smp_link *l, const uint8_t check[16])
 uint8_t bh_smp_sc_resume(struct bh_smp_link *l);
 /* smp_sc.c, continuations of the asynchronous P-256 steps (smp_ecdh.c):
  * our key pair is ready (the link waited with BH_SMP_P256_WAIT_KEY), and
- * the DHKey is in l->lesc.dhkey (err 0) or the controller refused the
- * peer's key (err < 0). Same contract. */
+ * the DHKey is in l->lesc.dhkey (err 0), or the controller refused the
+ * peer's key (-EINVAL), or failed otherwise (-EIO). Same contract. */
 uint8_t bh_smp_sc_on_key(struct bh_smp_link *l);
 uint8_t bh_smp_sc_on_dhkey(struct bh_smp_link *l, int err);
 

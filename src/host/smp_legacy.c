@@ -3,8 +3,9 @@
  * smp_legacy.c: LE legacy pairing phase 2 (Core 5.4 Vol 3 Part H 2.3.5.2
  * to 2.3.5.5): the TK of Just Works (zero) or Passkey Entry (the passkey),
  * the Pairing Confirm / Pairing Random exchange with c1 (2.2.3), and the
- * STK from s1 (2.2.4, 2.4.4.1). smp.c owns the state machine, the feature
- * exchange and the encryption start; this file only moves a link from
+ * STK from s1 (2.2.4, 2.4.4.1). smp.c owns the state machine,
+ * smp_pairing.c the feature exchange, smp_enc.c the encryption start;
+ * this file only moves a link from
  * WAIT_CONFIRM through WAIT_RANDOM to a known key. Out-of-band data is not
  * supported (we never set the OOB flag).
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_gatts.c: the GATT server's request handlers (src/host/gatts.c),
+ * test_gatts.c: the GATT server's request handlers (src/host/gatts*.c),
  * PDU by PDU through the whole host (fake_ctrl ACL on CID 0x0004): one
  * table per request with rows for too short, trailing bytes, bad handles
  * and ranges, permissions and security, and the good case; then long

@@ -2,7 +2,7 @@
 /*
  * test_smp_cccd.c: subscriptions of bonded peers persist (Core 5.4 Vol 3
  * Part G 3.3.3.3) through the secret store (type 3, the gatts blob of
- * src/host/gatts.c). The host is the GATT server and peripheral against
+ * src/host/gatts_cccd.c). The host is the GATT server and peripheral against
  * fake_ctrl; the test plays the central: it pairs with legacy Just Works
  * (bonding), writes CCCDs over ATT, restarts the host with the same store,
  * re-encrypts with the bonded LTK and checks that a send_update reaches it
