@@ -102,6 +102,10 @@
 #define BH_CONFIG_GAP_2M_PHY 1 /* ask for 2M PHY on connect when both sides support it */
 #endif
 
+#ifndef BH_CONFIG_DISCONNECT_DRAIN_MS
+#define BH_CONFIG_DISCONNECT_DRAIN_MS 1000 /* wait for queued ACL before Disconnect (0: none) */
+#endif
+
 #ifndef BH_CONFIG_GAP_RPA_TIMEOUT_MS
 #define BH_CONFIG_GAP_RPA_TIMEOUT_MS 900000 /* private address lifetime (RPA/NRPA modes); 15 min */
 #endif

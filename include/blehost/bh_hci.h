@@ -113,6 +113,14 @@ void bh_hci_set_acl_handler(bh_hci_acl_cb_t cb);
  * a layer that stalled on a full ACL queue may send again. */
 void bh_hci_set_acl_tx_ready_handler(void (*cb)(void));
 
+/* Called from Number Of Completed Packets (Vol 4 Part E 7.7.19) for each
+ * handle whose last outstanding packet it completed while nothing more is
+ * queued for it: every byte the host gave that link was transmitted or
+ * flushed. GAP uses it to send a held-back Disconnect. Not called when a
+ * handle is forgotten (bh_hci_acl_conn_gone, bh_hci_down). */
+typedef void (*bh_hci_acl_drained_cb_t)(uint16_t handle);
+void bh_hci_set_acl_drained_handler(bh_hci_acl_drained_cb_t cb);
+
 /* ---- ACL transmit -------------------------------------------------------- */
 
 /* Headroom an ACL transmit buffer needs before its L2CAP frame. */
@@ -132,6 +140,10 @@ struct bh_buf_pool *bh_hci_acl_rx_pool(void);
 int bh_hci_acl_send(uint16_t handle, struct bh_buf *buf);
 /* Frames queued for handle but not yet wholly given to the controller. */
 unsigned bh_hci_acl_queued(uint16_t handle);
+/* Fragments given to the controller for handle that it has not yet
+ * reported completed (Number Of Completed Packets). With
+ * bh_hci_acl_queued() both 0, the link has nothing left to send. */
+unsigned bh_hci_acl_in_flight(uint16_t handle);
 /* Forget a handle: drop its queued and partial frames, return its in-flight
  * controller buffers (Vol 4 Part E 4.3: a disconnection flushes them). The
  * HCI layer calls this itself on Disconnection Complete. */

@@ -11,6 +11,11 @@
  * headroom; later ones: over bytes already handed to the transport, saved
  * and restored, so a shared buffer is never changed).
  *
+ * A link is drained when nothing of it is queued here and the controller
+ * has completed every fragment we gave it; Number Of Completed Packets
+ * tells the drained handler so, which lets GAP hold a Disconnect back
+ * until the data in front of it left (gap_disc.c).
+ *
  * Receive: fragments are reassembled per handle into whole L2CAP frames
  * (the basic header gives the length, Vol 3 Part A 3.1) using the packet
  * boundary flags (Vol 4 Part E 5.4.2). Anything inconsistent is dropped and
@@ -54,6 +59,7 @@ struct acl_ctx {
     uint16_t free_bufs;
     uint8_t rr;        /* next link to serve */
     void (*tx_ready_cb)(void);
+    bh_hci_acl_drained_cb_t drained_cb;
 };
 
 static struct acl_ctx acl;
@@ -136,6 +142,11 @@ void hci_acl_configure(uint16_t acl_len, uint16_t acl_num)
 void bh_hci_set_acl_tx_ready_handler(void (*cb)(void))
 {
     acl.tx_ready_cb = cb;
+}
+
+void bh_hci_set_acl_drained_handler(bh_hci_acl_drained_cb_t cb)
+{
+    acl.drained_cb = cb;
 }
 
 struct bh_buf_pool *bh_hci_acl_pool(void)
@@ -246,6 +257,31 @@ unsigned bh_hci_acl_queued(uint16_t handle)
     return l != NULL ? l->tx_queued : 0;
 }
 
+unsigned bh_hci_acl_in_flight(uint16_t handle)
+{
+    struct acl_link *l = acl_find(handle);
+
+    return l != NULL ? l->in_flight : 0;
+}
+
+static bool acl_drained(const struct acl_link *l)
+{
+    return l->in_flight == 0 && bh_fifo_is_empty(&l->tx_queue);
+}
+
+/* Tell the drained handler about the links an event just emptied. A link
+ * is looked up again: an earlier call may have queued data or dropped it. */
+static void acl_notify_drained(const uint16_t *handles, unsigned n)
+{
+    for (unsigned i = 0; i < n && acl.drained_cb != NULL; i++) {
+        struct acl_link *l = acl_find(handles[i]);
+
+        if (l != NULL && acl_drained(l)) {
+            acl.drained_cb(handles[i]);
+        }
+    }
+}
+
 void bh_hci_acl_conn_gone(uint16_t handle)
 {
     struct acl_link *l = acl_find(handle);
@@ -261,6 +297,8 @@ void bh_hci_acl_conn_gone(uint16_t handle)
 void hci_acl_on_num_completed(struct bh_rd *r)
 {
     uint8_t num = bh_rd_u8(r);
+    uint16_t drained[BH_CONFIG_MAX_CONN];
+    unsigned n_drained = 0;
     bool freed = false;
 
     if (r->err || r->left != 4u * num) {
@@ -285,6 +323,9 @@ void hci_acl_on_num_completed(struct bh_rd *r)
         l->in_flight = (uint16_t)(l->in_flight - count);
         acl.free_bufs = (uint16_t)(acl.free_bufs + count);
         freed = true;
+        if (acl_drained(l) && n_drained < BH_CONFIG_MAX_CONN) {
+            drained[n_drained++] = l->handle;
+        }
     }
     BH_ASSERT(acl.free_bufs <= acl.acl_num);
     if (freed) {
@@ -292,6 +333,7 @@ void hci_acl_on_num_completed(struct bh_rd *r)
         if (acl.tx_ready_cb != NULL) {
             acl.tx_ready_cb();
         }
+        acl_notify_drained(drained, n_drained);
     }
 }
 

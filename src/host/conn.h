@@ -22,9 +22,10 @@ enum bh_conn_role {
 };
 
 enum bh_conn_state {
-    BH_CONN_STATE_IDLE = 0,      /* free slot */
+    BH_CONN_STATE_IDLE = 0, /* free slot */
     BH_CONN_STATE_CONNECTED,
-    BH_CONN_STATE_DISCONNECTING, /* Disconnect sent, waiting for Disconnection Complete */
+    BH_CONN_STATE_DISCONNECTING, /* Disconnect sent (or held back until the link's ACL is
+                                  * drained), waiting for Disconnection Complete */
 };
 
 struct bh_conn {
@@ -38,7 +39,7 @@ struct bh_conn {
     uint16_t itvl_1250us;
     uint16_t latency;
     uint16_t sup_timeout_10ms;
-    /* security state, written by smp.c / host_evt.c */
+    /* security state, written by smp_enc.c / host_evt.c */
     bool encrypted;
     bool authenticated;
     bool bonded;

@@ -2,10 +2,12 @@
 /*
  * gap.h: GAP inside the host, for the other host layers and src/ble.
  *
- * gap_conn.c: the connection pool (conn.h), disconnect, connection
- * parameter updates, data length and PHY. gap_adv.c: legacy advertising,
- * the local name and own address. gap_scan.c: scanning and connecting as
- * central. The HCI event handlers of all three are declared in host_evt.h.
+ * gap_conn.c: the connection pool (conn.h), Disconnection Complete,
+ * connection parameter updates, data length and PHY. gap_disc.c: local
+ * disconnect, held until the link's ACL drains. gap_adv.c: legacy
+ * advertising, the local name and own address. gap_scan.c: scanning and
+ * connecting as central. Their HCI event handlers are declared in
+ * host_evt.h; what gap_conn.c and gap_disc.c share, in gap_internal.h.
  *
  * Units are the spec's (itvl_625us, itvl_1250us, sup_timeout_10ms);
  * src/ble converts from MicroPython's microseconds. Addresses here are
@@ -44,6 +46,8 @@ struct bh_gap_stats {
     uint32_t adv_reports;      /* reports delivered (IRQ 5) */
     uint32_t conn_no_slot;     /* connection beyond BH_CONFIG_MAX_CONN: disconnected */
     uint32_t conn_updates;     /* IRQ 27 emitted */
+    uint32_t disc_held;        /* local Disconnects held back for queued ACL */
+    uint32_t disc_undrained;   /* ... sent at BH_CONFIG_DISCONNECT_DRAIN_MS, ACL still pending */
 };
 const struct bh_gap_stats *bh_gap_stats(void);
 struct bh_gap_stats *bh_gap_stats_mut(void);
@@ -52,9 +56,10 @@ struct bh_gap_stats *bh_gap_stats_mut(void);
  * is kept. Host init, before bh_hci_up(). */
 void bh_gap_init(void);
 
-/* The per-file parts of bh_gap_init() (gap_adv.c, gap_scan.c). */
+/* The per-file parts of bh_gap_init() (gap_adv.c, gap_scan.c, gap_disc.c). */
 void bh_gap_adv_init(void);
 void bh_gap_scan_init(void);
+void bh_gap_disc_init(void);
 
 /* ---- local identity (gap_adv.c) ------------------------------------------ */
 
@@ -113,14 +118,30 @@ bool bh_gap_connect_pending(void);
  * whether it ends an attempt of ours (then its timer is stopped). */
 bool bh_gap_connect_on_complete(uint8_t status);
 
-/* ---- connections (gap_conn.c) --------------------------------------------------- */
+/* ---- disconnecting (gap_disc.c) -------------------------------------------------- */
 
-/* HCI Disconnect (Vol 4 Part E 7.1.6). -ENOTCONN if unknown, -EALREADY if
- * already disconnecting. Completion: IRQ 2 (we are peripheral) or 8. */
+/* HCI Disconnect (Vol 4 Part E 7.1.6) without losing data already sent:
+ * the link turns DISCONNECTING at once, but the command goes to the
+ * controller only when the link has no ACL left in the host queue and
+ * none unacknowledged in the controller (Number Of Completed Packets,
+ * 7.7.19), or after BH_CONFIG_DISCONNECT_DRAIN_MS at the latest. A link
+ * with nothing pending (or a bound of 0) is disconnected within this call,
+ * as before. While it waits the API refuses new sends on the link
+ * (-ENOTCONN, it is not CONNECTED), but the host's own replies still queue
+ * and are drained too. A Disconnection Complete from the peer meanwhile
+ * ends the wait. Returns 0, -ENOTCONN if unknown, -EALREADY if already
+ * disconnecting, or the bh_hci_cmd_send() error of an immediate Disconnect
+ * (link unchanged). A held-back Disconnect that finds the command queue
+ * full is retried; any other failure then leaves the link CONNECTED, as a
+ * refusal by the controller does. Completion: IRQ 2 (we are peripheral)
+ * or 8. Does not wait. */
 int bh_gap_disconnect(uint16_t handle, uint8_t reason);
 /* Disconnect every link and wait for their Disconnection Complete, at most
- * timeout_ms; links still up then are dropped locally (-ETIMEDOUT). Waits. */
+ * timeout_ms; links still up then are dropped locally (-ETIMEDOUT). Data
+ * draining (above) may use at most half of timeout_ms. Waits. */
 int bh_gap_disconnect_all(uint32_t timeout_ms);
+
+/* ---- connections (gap_conn.c) --------------------------------------------------- */
 
 /* The ranges of Vol 3 Part A 4.20 (and the supervision timeout rule). */
 bool bh_gap_conn_params_valid(const struct bh_gap_conn_params *p);

@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * gap_conn.c: LE connections (conn.h): the pool, LE Connection Complete in
- * both roles (Core 5.4 Vol 4 Part E 7.7.65.1/.10), Disconnect (7.1.6) and
- * Disconnection Complete (7.7.5), connection parameter updates from
- * either side (LE Connection Update 7.8.18 and its completion 7.7.65.3,
- * the LL Connection Parameters Request 7.7.65.6 answered with 7.8.31, and
- * the L2CAP request through l2cap_sig.c), encryption events (7.7.8,
- * 7.7.39), and the link set-up after connecting: remote features
- * (7.8.21), maximum data length (7.8.46, 7.8.33) and 2M PHY (7.8.49).
- * The lifecycle calls of conn.h are made here and nowhere else. Scanning
- * and the central's connection attempt are gap_scan.c's; advertising is
- * gap_adv.c's.
+ * both roles (Core 5.4 Vol 4 Part E 7.7.65.1/.10), Disconnection Complete
+ * (7.7.5), connection parameter updates from either side (LE Connection
+ * Update 7.8.18 and its completion 7.7.65.3, the LL Connection Parameters
+ * Request 7.7.65.6 answered with 7.8.31, and the L2CAP request through
+ * l2cap_sig.c), encryption events (7.7.8, 7.7.39), and the link set-up
+ * after connecting: remote features (7.8.21), maximum data length
+ * (7.8.46, 7.8.33) and 2M PHY (7.8.49). The lifecycle calls of conn.h are
+ * made here and nowhere else. A local Disconnect (7.1.6), held until the
+ * link's ACL drains, is gap_disc.c's; scanning and the central's
+ * connection attempt are gap_scan.c's; advertising is gap_adv.c's.
  */
-#include "gap.h"
+#include "gap_internal.h"
 
 #include <errno.h>
 #include <string.h>
@@ -98,16 +98,6 @@ static struct gap_link *gap_link(const struct bh_conn *c)
     return &gap_conn.links[bh_conn_index(c)];
 }
 
-static unsigned gap_conn_count(void)
-{
-    unsigned n = 0;
-
-    for (unsigned i = 0; i < BH_CONFIG_MAX_CONN; i++) {
-        n += gap_conn.conns[i].state != BH_CONN_STATE_IDLE;
-    }
-    return n;
-}
-
 const struct bh_gap_stats *bh_gap_stats(void)
 {
     return &gap_conn.stats;
@@ -125,18 +115,23 @@ void bh_gap_init(void)
 
     gap_conn = (struct gap_conn_ctx){.auto_dle = dle, .auto_2m = phy};
     bh_sem_init(&gap_conn.gone, 0, 1);
+    bh_gap_disc_init();
     bh_gap_adv_init();
     bh_gap_scan_init();
     bh_gap_privacy_init();
 }
 
 /* Entry into CONNECTED from IDLE brings the layers up (conn.h order);
- * entry into IDLE takes them down in reverse and frees the slot. */
-static void conn_set_state(struct bh_conn *c, enum bh_conn_state st)
+ * entry into IDLE takes them down in reverse and frees the slot. Leaving
+ * DISCONNECTING forgets a Disconnect still held back, and its timer. */
+void bh_gap_conn_set_state(struct bh_conn *c, enum bh_conn_state st)
 {
     enum bh_conn_state old = c->state;
 
     BH_LOG_DBG("conn 0x%04x state %d -> %d", c->handle, (int)old, (int)st);
+    if (old == BH_CONN_STATE_DISCONNECTING && st != old) {
+        bh_gap_disc_forget(c);
+    }
     c->state = st;
     if (old == BH_CONN_STATE_IDLE && st != BH_CONN_STATE_IDLE) {
         bh_l2cap_conn_up(c);
@@ -344,7 +339,7 @@ static void gap_conn_complete(const struct gap_conn_evt *e)
                                      .tx_phy = BH_GAP_PHY_1M,
                                      .rx_phy = BH_GAP_PHY_1M};
     BH_LOG_INF("conn 0x%04x up, role %u, itvl %u", c->handle, c->role, c->itvl_1250us);
-    conn_set_state(c, BH_CONN_STATE_CONNECTED);
+    bh_gap_conn_set_state(c, BH_CONN_STATE_CONNECTED);
     if (c->role == BH_CONN_ROLE_CENTRAL) {
         (void)bh_gap_connect_on_complete(e->status);
     } else {
@@ -418,7 +413,7 @@ static void gap_conn_gone(struct bh_conn *c, uint8_t reason)
 
     memcpy(addr, c->id_addr, sizeof(addr));
     BH_LOG_INF("conn 0x%04x down, reason 0x%02x", handle, reason);
-    conn_set_state(c, BH_CONN_STATE_IDLE);
+    bh_gap_conn_set_state(c, BH_CONN_STATE_IDLE);
     bh_sem_give(&gap_conn.gone);
     gap_emit_connect(irq, handle, type, addr);
 }
@@ -428,6 +423,11 @@ void bh_gap_conn_drop(struct bh_conn *c, uint8_t reason)
     if (c != NULL && c->state != BH_CONN_STATE_IDLE) {
         gap_conn_gone(c, reason);
     }
+}
+
+int bh_gap_conn_wait_gone(uint32_t timeout_ms)
+{
+    return bh_sem_take(&gap_conn.gone, timeout_ms);
 }
 
 /* The connection an event's fields name, once the fields were all there:
@@ -461,75 +461,12 @@ void gap_on_disconn_complete(struct bh_rd *r)
         return;
     }
     if (status != BH_HCI_ERR_SUCCESS) {
-        if (c->state == BH_CONN_STATE_DISCONNECTING) {
-            conn_set_state(c, BH_CONN_STATE_CONNECTED);
+        if (c->state == BH_CONN_STATE_DISCONNECTING && !bh_gap_disc_owed(c)) {
+            bh_gap_conn_set_state(c, BH_CONN_STATE_CONNECTED);
         }
         return;
     }
     gap_conn_gone(c, reason);
-}
-
-/* Command Status of our Disconnect: a refusal leaves the link up. */
-static void gap_on_disconnect_status(void *ctx, int err, uint8_t status, const uint8_t *rp,
-                                     uint16_t rp_len)
-{
-    struct bh_conn *c = bh_conn_lookup(ctx_handle(ctx));
-
-    if ((err == 0 && status == BH_HCI_ERR_SUCCESS) || err == -ECANCELED) {
-        return;
-    }
-    if (c != NULL && c->state == BH_CONN_STATE_DISCONNECTING) {
-        conn_set_state(c, BH_CONN_STATE_CONNECTED);
-    }
-}
-
-int bh_gap_disconnect(uint16_t handle, uint8_t reason)
-{
-    struct bh_conn *c = bh_conn_lookup(handle);
-    uint8_t p[3];
-    int err;
-
-    if (c == NULL) {
-        return -ENOTCONN;
-    }
-    if (c->state == BH_CONN_STATE_DISCONNECTING) {
-        return -EALREADY;
-    }
-    bh_put_le16(p, handle);
-    p[2] = reason;
-    err = bh_hci_cmd_send(BH_HCI_OP_DISCONNECT, p, sizeof(p), gap_on_disconnect_status,
-                          handle_ctx(handle));
-    if (err < 0) {
-        return err;
-    }
-    conn_set_state(c, BH_CONN_STATE_DISCONNECTING);
-    return 0;
-}
-
-int bh_gap_disconnect_all(uint32_t timeout_ms)
-{
-    uint32_t start = bh_now_ms();
-
-    for (unsigned i = 0; i < BH_CONFIG_MAX_CONN; i++) {
-        if (gap_conn.conns[i].state == BH_CONN_STATE_CONNECTED) {
-            (void)bh_gap_disconnect(gap_conn.conns[i].handle, BH_HCI_ERR_REMOTE_POWER_OFF);
-        }
-    }
-    while (gap_conn_count() > 0) {
-        uint32_t elapsed = bh_now_ms() - start;
-
-        if (elapsed >= timeout_ms ||
-            bh_sem_take(&gap_conn.gone, timeout_ms - elapsed) == -EDEADLK) {
-            break;
-        }
-    }
-    if (gap_conn_count() == 0) {
-        return 0;
-    }
-    for (unsigned i = 0; i < BH_CONFIG_MAX_CONN; i++) {
-        bh_gap_conn_drop(bh_conn_at(i), BH_HCI_ERR_CONN_TERMINATED_BY_LOCAL_HOST);
-    }
-    return -ETIMEDOUT;
 }
 
 /* ---- connection parameters ------------------------------------------------------------------ */

@@ -17,6 +17,15 @@ static struct {
 } rx;
 
 static unsigned tx_ready_calls;
+static uint16_t refill_handle; /* nonzero: on_tx_ready queues one frame there, once */
+
+/* What the drained handler was told. */
+static struct {
+    unsigned calls;
+    uint16_t handle[8];
+} drained;
+
+static struct bh_buf *frame(uint16_t n, uint8_t seed);
 
 static void on_acl(uint16_t handle, struct bh_buf *buf)
 {
@@ -31,19 +40,36 @@ static void on_acl(uint16_t handle, struct bh_buf *buf)
 
 static void on_tx_ready(void)
 {
+    uint16_t h = refill_handle;
+
     tx_ready_calls++;
+    if (h != 0) {
+        refill_handle = 0;
+        BH_CHECK_EQ(bh_hci_acl_send(h, frame(10, 0)), 0);
+    }
+}
+
+static void on_drained(uint16_t handle)
+{
+    if (drained.calls < 8) {
+        drained.handle[drained.calls] = handle;
+    }
+    drained.calls++;
 }
 
 /* Up with 4 buffers of 27 bytes (the fake's defaults). */
 static void setup(void)
 {
     memset(&rx, 0, sizeof(rx));
+    memset(&drained, 0, sizeof(drained));
     tx_ready_calls = 0;
+    refill_handle = 0;
     fake_ctrl_init();
     fake_ctrl_up();
     fake_ctrl_clear_sent();
     bh_hci_set_acl_handler(on_acl);
     bh_hci_set_acl_tx_ready_handler(on_tx_ready);
+    bh_hci_set_acl_drained_handler(on_drained);
 }
 
 static void teardown(void)
@@ -274,6 +300,183 @@ static void test_hci_acl_rx_pool_exhaustion_drops_and_counts(void)
     teardown();
 }
 
+/* ---- in flight and drained (Core 5.4 Vol 4 Part E 4.1.1, 7.7.19) ------------------------- */
+
+static void test_hci_acl_in_flight_follows_fragments_and_completions(void)
+{
+    setup();
+    BH_CHECK_EQ(bh_hci_acl_send(0x0040, frame(56, 0)), 0); /* 3 fragments */
+    BH_CHECK_EQ(bh_hci_acl_send(0x0041, frame(10, 0)), 0); /* 1: all 4 buffers used */
+    BH_CHECK_EQ(bh_hci_acl_send(0x0041, frame(10, 0)), 0); /* waits for a buffer */
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0040), 3);
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0041), 1);
+    BH_CHECK_EQ(bh_hci_acl_queued(0x0041), 1);
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0042), 0); /* never used */
+    fake_ctrl_ncp(0x0040, 2);
+    /* 0x0040 gave back 2; one of them carried 0x0041's waiting frame at once. */
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0040), 1);
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0041), 2);
+    BH_CHECK_EQ(bh_hci_acl_queued(0x0041), 0);
+    fake_ctrl_ncp(0x0041, 1);
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0040), 1);
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0041), 1);
+    /* One event for two handles; the handle's top flag bits are ignored. */
+    fake_ctrl_inject_hex("04 13 09 02 40 30 01 00 41 00 01 00");
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0040), 0);
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0041), 0);
+    BH_CHECK_EQ(bh_hci_stats()->ncp_bad, 0);
+    teardown();
+}
+
+/* A count beyond what is in flight is a controller error: counted, and only
+ * what we sent is taken back, so the counters cannot wrap and the credits
+ * never exceed the controller's buffers. */
+static void test_hci_acl_completed_beyond_in_flight_clamped(void)
+{
+    setup();
+    BH_CHECK_EQ(bh_hci_acl_send(0x0040, frame(56, 0)), 0); /* 3 in flight */
+    BH_CHECK_EQ(bh_hci_acl_send(0x0041, frame(10, 0)), 0); /* 1 in flight */
+    fake_ctrl_ncp(0x0040, 0xFFFF);
+    BH_CHECK_EQ(bh_hci_stats()->ncp_bad, 1);
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0040), 0);
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0041), 1);
+    BH_CHECK_EQ(drained.calls, 1); /* everything 0x0040 sent is back */
+    BH_CHECK_EQ(drained.handle[0], 0x0040);
+    /* 3 buffers free, not more: 0x0041 still holds one. */
+    fake_ctrl_clear_sent();
+    for (int i = 0; i < 4; i++) {
+        BH_CHECK_EQ(bh_hci_acl_send(0x0042, frame(10, 0)), 0);
+    }
+    BH_CHECK_EQ(fake_ctrl_sent_count(), 3);
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0042), 3);
+    /* Nothing in flight: the count is ignored, no wrap to 0xFFFF. */
+    fake_ctrl_ncp(0x0040, 1);
+    BH_CHECK_EQ(bh_hci_stats()->ncp_bad, 2);
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0040), 0);
+    BH_CHECK_EQ(fake_ctrl_sent_count(), 3);
+    fake_ctrl_ncp(0x0041, 2);
+    BH_CHECK_EQ(bh_hci_stats()->ncp_bad, 3);
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0041), 0);
+    BH_CHECK_EQ(fake_ctrl_sent_count(), 4); /* the one freed buffer took 0x0042's last frame */
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0042), 4);
+    fake_ctrl_ncp(0x0042, 4);
+    BH_CHECK_EQ(bh_hci_stats()->ncp_bad, 3);
+    teardown();
+}
+
+static void test_hci_acl_drained_once_when_queue_and_in_flight_empty(void)
+{
+    setup();
+    BH_CHECK_EQ(bh_hci_acl_send(0x0040, frame(56, 0)), 0);
+    BH_CHECK_EQ(bh_hci_acl_send(0x0040, frame(56, 0)), 0); /* 6 fragments, 4 buffers */
+    fake_ctrl_ncp(0x0040, 4);
+    /* Nothing in flight for a moment, but fragments were still queued. */
+    BH_CHECK_EQ(drained.calls, 0);
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0040), 2);
+    BH_CHECK_EQ(bh_hci_acl_send(0x0041, frame(10, 0)), 0);
+    fake_ctrl_ncp(0x0040, 1);
+    BH_CHECK_EQ(drained.calls, 0);
+    fake_ctrl_ncp(0x0040, 1);
+    BH_CHECK_EQ(drained.calls, 1);
+    BH_CHECK_EQ(drained.handle[0], 0x0040);
+    /* A late count for the drained link does not repeat it. */
+    fake_ctrl_ncp(0x0040, 1);
+    BH_CHECK_EQ(drained.calls, 1);
+    fake_ctrl_ncp(0x0041, 1);
+    BH_CHECK_EQ(drained.calls, 2);
+    BH_CHECK_EQ(drained.handle[1], 0x0041);
+    /* The same handle twice in one event: one call, for the second entry. */
+    BH_CHECK_EQ(bh_hci_acl_send(0x0040, frame(30, 0)), 0); /* 34 bytes: 2 fragments */
+    fake_ctrl_inject_hex("04 13 09 02 40 00 01 00 40 00 01 00");
+    BH_CHECK_EQ(drained.calls, 3);
+    BH_CHECK_EQ(drained.handle[2], 0x0040);
+    teardown();
+}
+
+/* A link whose fragments all completed while a frame of it still waits
+ * for a buffer (the round robin gave the freed one to another link) is
+ * not drained. */
+static void test_hci_acl_drained_not_reported_while_frames_wait(void)
+{
+    setup();
+    BH_CHECK_EQ(bh_hci_acl_send(0x0041, frame(56, 0)), 0); /* 3 of 4 buffers */
+    BH_CHECK_EQ(bh_hci_acl_send(0x0040, frame(10, 0)), 0); /* the 4th */
+    BH_CHECK_EQ(bh_hci_acl_send(0x0041, frame(10, 0)), 0);
+    BH_CHECK_EQ(bh_hci_acl_send(0x0040, frame(10, 0)), 0);
+    fake_ctrl_clear_sent();
+    fake_ctrl_ncp(0x0040, 1);
+    BH_CHECK_EQ(fake_ctrl_sent_count(), 1);
+    BH_CHECK_EQ(fake_ctrl_sent(0)->data[0], 0x41); /* 0x0041's turn */
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0040), 0);
+    BH_CHECK_EQ(bh_hci_acl_queued(0x0040), 1);
+    BH_CHECK_EQ(drained.calls, 0);
+    fake_ctrl_ncp(0x0041, 1); /* now 0x0040's frame goes */
+    BH_CHECK_EQ(bh_hci_acl_queued(0x0040), 0);
+    BH_CHECK_EQ(drained.calls, 0);
+    fake_ctrl_ncp(0x0040, 1);
+    BH_CHECK_EQ(drained.calls, 1);
+    BH_CHECK_EQ(drained.handle[0], 0x0040);
+    fake_ctrl_ncp(0x0041, 3);
+    BH_CHECK_EQ(drained.calls, 2);
+    BH_CHECK_EQ(drained.handle[1], 0x0041);
+    teardown();
+}
+
+/* The tx-ready handler runs before the drained one and may queue more: the
+ * link is then not drained. */
+static void test_hci_acl_drained_not_reported_after_refill(void)
+{
+    setup();
+    BH_CHECK_EQ(bh_hci_acl_send(0x0040, frame(10, 0)), 0);
+    refill_handle = 0x0040;
+    fake_ctrl_ncp(0x0040, 1);
+    BH_CHECK_EQ(tx_ready_calls, 1);
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0040), 1);
+    BH_CHECK_EQ(drained.calls, 0);
+    fake_ctrl_ncp(0x0040, 1);
+    BH_CHECK_EQ(drained.calls, 1);
+    teardown();
+}
+
+/* Disconnection Complete: the controller flushed the link's buffers (Vol 4
+ * Part E 4.3). Counts reset, credits return, no drained call; other links
+ * keep theirs. A failed Disconnection Complete changes nothing. */
+static void test_hci_acl_disconnection_resets_counts(void)
+{
+    setup();
+    BH_CHECK_EQ(bh_hci_acl_send(0x0041, frame(10, 0)), 0);
+    BH_CHECK_EQ(bh_hci_acl_send(0x0040, frame(56, 0)), 0);
+    BH_CHECK_EQ(bh_hci_acl_send(0x0040, frame(56, 0)), 0);
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0040), 3);
+    BH_CHECK_EQ(bh_hci_acl_queued(0x0040), 1);
+    fake_ctrl_inject_hex("04 05 04 0c 40 00 13"); /* status Command Disallowed */
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0040), 3);
+    BH_CHECK_EQ(bh_hci_acl_queued(0x0040), 1);
+    fake_ctrl_inject_hex("04 05 04 00 40 00 13");
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0040), 0);
+    BH_CHECK_EQ(bh_hci_acl_queued(0x0040), 0);
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0041), 1);
+    BH_CHECK_EQ(drained.calls, 0);
+    /* Its 3 buffers serve another link. */
+    fake_ctrl_clear_sent();
+    BH_CHECK_EQ(bh_hci_acl_send(0x0042, frame(56, 0)), 0);
+    BH_CHECK_EQ(fake_ctrl_sent_count(), 3);
+    /* A late completion for the gone link is not a credit. */
+    fake_ctrl_ncp(0x0040, 3);
+    BH_CHECK_EQ(bh_hci_stats()->ncp_bad, 1);
+    BH_CHECK_EQ(drained.calls, 0);
+    BH_CHECK_EQ(bh_hci_acl_send(0x0043, frame(10, 0)), 0);
+    BH_CHECK_EQ(fake_ctrl_sent_count(), 3);
+    BH_CHECK_EQ(bh_hci_acl_queued(0x0043), 1);
+    /* HCI going down forgets every link. */
+    bh_hci_down();
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0041), 0);
+    BH_CHECK_EQ(bh_hci_acl_in_flight(0x0042), 0);
+    BH_CHECK_EQ(bh_hci_acl_queued(0x0043), 0);
+    BH_CHECK_EQ(drained.calls, 0);
+    teardown();
+}
+
 BH_TEST_MAIN(BH_TEST(test_hci_acl_frame_fragmented_to_controller_length),
              BH_TEST(test_hci_acl_credits_limit_fragments_in_flight),
              BH_TEST(test_hci_acl_handles_served_round_robin),
@@ -284,4 +487,10 @@ BH_TEST_MAIN(BH_TEST(test_hci_acl_frame_fragmented_to_controller_length),
              BH_TEST(test_hci_acl_rx_fragments_reassembled),
              BH_TEST(test_hci_acl_rx_bad_flags_dropped_and_counted),
              BH_TEST(test_hci_acl_rx_too_long_skipped_whole),
-             BH_TEST(test_hci_acl_rx_pool_exhaustion_drops_and_counts))
+             BH_TEST(test_hci_acl_rx_pool_exhaustion_drops_and_counts),
+             BH_TEST(test_hci_acl_in_flight_follows_fragments_and_completions),
+             BH_TEST(test_hci_acl_completed_beyond_in_flight_clamped),
+             BH_TEST(test_hci_acl_drained_once_when_queue_and_in_flight_empty),
+             BH_TEST(test_hci_acl_drained_not_reported_while_frames_wait),
+             BH_TEST(test_hci_acl_drained_not_reported_after_refill),
+             BH_TEST(test_hci_acl_disconnection_resets_counts))
