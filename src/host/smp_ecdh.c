@@ -288,6 +288,16 @@ static void p256_dh_next(void)
     }
 }
 
+/* Only Invalid HCI Command Parameters says the peer's key is not a valid
+ * point (Vol 4 Part E 7.7.65.9); any other failure is the controller's. */
+static int p256_dh_err(uint8_t status)
+{
+    if (status == 0) {
+        return 0;
+    }
+    return status == BH_HCI_ERR_INVALID_HCI_CMD_PARAMS ? -EINVAL : -EIO;
+}
+
 /* The running DHKey ended: key (LE) or a failure status. A link that went
  * away or failed meanwhile (its flags wiped) is not resumed. */
 static void p256_dh_done(uint8_t status, const uint8_t *key)
@@ -300,7 +310,7 @@ static void p256_dh_done(uint8_t status, const uint8_t *key)
         if (status == 0) {
             bh_crypto_swap(l->lesc.dhkey, key, 32);
         }
-        bh_smp_async_done(l, bh_smp_sc_on_dhkey(l, status == 0 ? 0 : -EINVAL));
+        bh_smp_async_done(l, bh_smp_sc_on_dhkey(l, p256_dh_err(status)));
     }
     p256_dh_next();
 }

@@ -6,8 +6,9 @@
  * authentication stage 1 of Just Works and Numeric Comparison (f4, g2:
  * 2.3.5.6.2) and of Passkey Entry (20 rounds of f4 commitments, one bit of
  * the passkey each: 2.3.5.6.3), then stage 2: MacKey and LTK from f5 and
- * the DHKey checks from f6 (2.3.5.6.5). smp.c owns the state machine, the
- * feature exchange and the encryption start; smp_ecdh.c our key pair and
+ * the DHKey checks from f6 (2.3.5.6.5). smp.c owns the state machine,
+ * smp_pairing.c the feature exchange, smp_enc.c the encryption start;
+ * smp_ecdh.c our key pair and
  * the DHKey, from bh_crypto or (BH_CONFIG_SMP_P256_CONTROLLER) from the
  * controller, in which case both may arrive later: a link then waits for
  * its key before sending or answering a public key, and stage 2 waits for
@@ -285,9 +286,15 @@ static uint8_t sc_stage2(struct bh_smp_link *l)
 
 uint8_t bh_smp_sc_on_dhkey(struct bh_smp_link *l, int err)
 {
-    if (err != 0) {
+    if (err == -EINVAL) {
         BH_LOG_WRN("conn 0x%04x: the controller refused the peer's key", l->conn->handle);
-        return BH_SMP_ERR_DHKEY_CHECK_FAILED;
+        return BH_SMP_ERR_DHKEY_CHECK_FAILED; /* as for an invalid key here, 2.3.5.6.1 */
+    }
+    if (err != 0) {
+        /* The controller failed on its own: no fault of the peer, so no
+         * DHKey Check Failed (which would start the repeated-attempts wait). */
+        BH_LOG_WRN("conn 0x%04x: LE Generate DHKey failed (%d)", l->conn->handle, err);
+        return BH_SMP_ERR_UNSPECIFIED_REASON;
     }
     if (!(l->p256_wait & BH_SMP_P256_WAIT_STAGE2)) {
         return 0;

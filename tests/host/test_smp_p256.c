@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_smp_ecdh.c: LE Secure Connections with P-256 from the controller
+ * test_smp_p256.c: LE Secure Connections with P-256 from the controller
  * (BH_CONFIG_SMP_P256_CONTROLLER, src/host/smp_ecdh.c). This executable
  * compiles smp_ecdh.c itself with the option on; its definitions take the
  * place of the library's (the archive member is then never linked), so the
@@ -176,6 +176,24 @@ static void test_smp_p256_controller_refuses_dhkey(void)
     su_teardown();
 }
 
+/* Any other failure of LE Generate DHKey is the controller's, not the
+ * peer's: Unspecified Reason, and no repeated-attempts wait for the peer
+ * (Vol 3 Part H 2.3.6), so pairing can start again at once. */
+static void test_smp_p256_controller_dhkey_fails_otherwise(void)
+{
+    uint8_t na[16];
+
+    p2_setup(BH_CONN_ROLE_CENTRAL, true);
+    p2_central_to_nonces(na);
+    p2_dhkey_event(BH_HCI_ERR_CMD_DISALLOWED);
+    SU_EXPECT("05 08");
+    su_check_enc(0, 0, 0, 0);
+    BH_CHECK_EQ(bh_smp_link_state(bh_conn_lookup(SU_HANDLE)), BH_SMP_STATE_IDLE);
+    BH_CHECK_EQ(bh_smp_pair(SU_HANDLE), 0); /* not -EAGAIN */
+    SU_EXPECT("01 03 00 08 10 00 00");
+    su_teardown();
+}
+
 /* Host peripheral: the initiator's key arrives before the controller's;
  * the host answers it once its own key exists, and its DHKey Check waits
  * for the DHKey while the initiator's is held. */
@@ -232,5 +250,6 @@ static void test_smp_p256_controller_without_commands_is_legacy(void)
 
 BH_TEST_MAIN(BH_TEST(test_smp_p256_controller_central_just_works),
              BH_TEST(test_smp_p256_controller_refuses_dhkey),
+             BH_TEST(test_smp_p256_controller_dhkey_fails_otherwise),
              BH_TEST(test_smp_p256_controller_responder_waits),
              BH_TEST(test_smp_p256_controller_without_commands_is_legacy))
