@@ -143,6 +143,28 @@ void e2e_own_addr(uint8_t *type, uint8_t addr[6]);
  * (opcode included) to rsp: its length. */
 size_t e2e_att_raw(uint16_t conn, const uint8_t *req, size_t req_len, uint8_t *rsp, size_t cap);
 
+/* ---- SMP seams (e2e_smp_seam.c) ------------------------------------------------- */
+
+/* P-256 traffic with the controller: LE Read Local P-256 Public Key and LE
+ * Generate DHKey sent, their LE Meta completions by status. */
+struct e2e_p256_count {
+    unsigned key_cmds, key_ok, key_failed;
+    unsigned dh_cmds, dh_ok, dh_failed;
+    uint8_t dh_status; /* of the last LE Generate DHKey Complete */
+};
+const struct e2e_p256_count *e2e_p256_count(void);
+/* This host takes P-256 from the controller (e2e_host_p256). */
+bool e2e_p256_controller(void);
+/* Run at every role's end: e2e_host_p256 used the controller for its key
+ * and DHKeys, each command answered; e2e_host never asked it. */
+void e2e_p256_check_end(void);
+/* Flip one bit of Y in the next Pairing Public Key we send (off the curve). */
+void e2e_smp_spoil_public_key(void);
+/* Reason of the last Pairing Failed we sent / received since the previous
+ * call (0: none). */
+uint8_t e2e_smp_failed_tx(void);
+uint8_t e2e_smp_failed_rx(void);
+
 /* A UUID from a 16-bit value or from 16 little-endian bytes. */
 struct bh_uuid e2e_uuid16(uint16_t v);
 struct bh_uuid e2e_uuid128(const uint8_t le[16]);

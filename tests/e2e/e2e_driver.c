@@ -4,6 +4,8 @@
  *
  *     e2e_host SCENARIO OUT_DIR        run one scenario (e2e_scenarios.c)
  *     e2e_host --list                  print the scenario names
+ *     e2e_host --role SCENARIO INDEX RD_FD WR_FD SOCKET OUT_DIR
+ *                                      one role, exec'd by another driver
  *
  * Starts blesim (BLESIM_PATH) on a unix socket, waits for its "listening on"
  * line, forks one process per role (e2e_role.c), relays their lines (S:
@@ -11,6 +13,12 @@
  * stops blesim and checks every capture with tshark. Any failure (a role
  * exiting non-zero, the scenario timeout) kills every process. Children get
  * PR_SET_PDEATHSIG so nothing outlives a killed driver.
+ *
+ * Mixed hosts: when the environment has E2E_EXEC_<role> (the role's name,
+ * as in e2e_scenarios.c) naming another build of this program, that role's
+ * child execs it with --role instead of running our own code. The e2e_p256
+ * mixed tests pair a host taking P-256 from the controller (e2e_host_p256)
+ * with one computing it with mbedTLS (e2e_host) this way.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -236,6 +244,25 @@ static void drain_blesim(void)
 
 /* ---- roles -------------------------------------------------------------------------- */
 
+/* The child of role i runs another build of the driver (E2E_EXEC_<role>). */
+static void exec_role(unsigned i, int rd_fd, int wr_fd)
+{
+    char var[64], idx[16], rd[16], wr[16];
+    const char *exe;
+
+    snprintf(var, sizeof(var), "E2E_EXEC_%s", drv.s->roles[i].name);
+    exe = getenv(var);
+    if (exe == NULL || exe[0] == '\0') {
+        return;
+    }
+    snprintf(idx, sizeof(idx), "%u", i);
+    snprintf(rd, sizeof(rd), "%d", rd_fd);
+    snprintf(wr, sizeof(wr), "%d", wr_fd);
+    execl(exe, exe, "--role", drv.s->name, idx, rd, wr, drv.sock_path, drv.out_dir, (char *)NULL);
+    fprintf(stderr, "[driver] exec %s: %s\n", exe, strerror(errno));
+    _exit(127);
+}
+
 static void start_role(unsigned i)
 {
     int down[2], up[2];
@@ -258,6 +285,7 @@ static void start_role(unsigned i)
             close(drv.roles[j].to_fd);
             close(drv.roles[j].from_fd);
         }
+        exec_role(i, down[0], up[1]);
         e2e_role_main(drv.s, i, down[0], up[1], drv.sock_path, drv.out_dir);
     }
     close(down[0]);
@@ -516,8 +544,27 @@ static const struct e2e_scenario *find_scenario(const char *name)
     return NULL;
 }
 
+/* --role SCENARIO INDEX RD_FD WR_FD SOCKET OUT_DIR (see exec_role). */
+static int role_main(char **argv)
+{
+    const struct e2e_scenario *s = find_scenario(argv[2]);
+    char *end;
+    unsigned long idx = strtoul(argv[3], &end, 10);
+    int rd_fd = atoi(argv[4]), wr_fd = atoi(argv[5]);
+
+    if (s == NULL || *end != '\0' || idx >= E2E_MAX_ROLES || s->roles[idx].fn == NULL ||
+        rd_fd < 0 || wr_fd < 0) {
+        fprintf(stderr, "e2e: bad --role arguments\n");
+        return 2;
+    }
+    e2e_role_main(s, (unsigned)idx, rd_fd, wr_fd, argv[6], argv[7]);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 8 && strcmp(argv[1], "--role") == 0) {
+        return role_main(argv);
+    }
     if (argc == 2 && strcmp(argv[1], "--list") == 0) {
         for (size_t i = 0; i < e2e_scenario_count; i++) {
             printf("%s\n", e2e_scenarios[i].name);

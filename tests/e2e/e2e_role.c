@@ -627,6 +627,7 @@ _Noreturn void e2e_role_main(const struct e2e_scenario *s, unsigned idx, int rd_
     }
     s->roles[idx].fn();
     e2e_barrier("fin");
+    e2e_p256_check_end();
     host_down();
     e2e_log("done");
     exit(0);

@@ -91,6 +91,8 @@ void smp_matrix_central(void);
 void smp_matrix_peripheral(void);
 void smp_fail_central(void);
 void smp_fail_peripheral(void);
+void smp_badkey_central(void);
+void smp_badkey_peripheral(void);
 
 /* e2e_coc.c (L2CAP credit-based channels) */
 void coc_sizes_central(void);

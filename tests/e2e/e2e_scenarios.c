@@ -2,6 +2,8 @@
 /*
  * e2e_scenarios.c: the scenarios, one CTest test each (tests/e2e/CMakeLists.txt
  * lists the same names). Roles run in their own processes, in this order.
+ * The Secure Connections scenarios run a second time in e2e_host_p256, whose
+ * hosts take P-256 from the controller (see tests/e2e/CMakeLists.txt).
  */
 #include "e2e_roles.h"
 
@@ -121,6 +123,12 @@ const struct e2e_scenario e2e_scenarios[] = {
      FAST,
      2,
      {{"central", smp_fail_central}, {"peripheral", smp_fail_peripheral}}},
+    /* a Pairing Public Key off the curve, from each side, then pairing works */
+    {"pair_bad_public_key",
+     false,
+     FAST,
+     0,
+     {{"central", smp_badkey_central}, {"peripheral", smp_badkey_peripheral}}},
     /* L2CAP credit-based channels (e2e_coc.c). disconnect: param 0, the
      * central closes the channel; 1: the peripheral */
     {"l2cap_coc_sizes",

@@ -25,6 +25,16 @@
  * its wait ends, then pairing works; a numeric comparison rejected by the
  * peripheral fails on both sides (the central's late answer gets -EINVAL)
  * and the next pairing on the same link works at once.
+ *
+ * pair_bad_public_key: a Pairing Public Key off the curve (e2e_smp_seam.c
+ * flips a bit of Y as it leaves), from the central, then from the
+ * peripheral. The side that receives it refuses it (Vol 3 Part H 2.3.5.6.1)
+ * with Pairing Failed, DHKey Check Failed (what smp_sc.c answers for a
+ * DHKey that cannot be computed): mbedTLS finds the point invalid, or, in
+ * e2e_host_p256, the controller completes LE Generate DHKey with Invalid
+ * HCI Command Parameters (Vol 4 Part E 7.7.65.9). Having detected a failed
+ * pairing it imposes the Repeated Attempts wait (2.3.6); after it, the same
+ * link pairs.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -236,6 +246,19 @@ static void mx_cell(unsigned i, bool sc, bool central)
     E2E_OK(bh_ble_gap_unpair(0, NULL));
 }
 
+/* P-256 from the controller: one key pair for every pairing (it is renewed
+ * only after a failure), one DHKey per SC pairing. */
+static void mx_check_p256(bool sc)
+{
+    const struct e2e_p256_count *p = e2e_p256_count();
+    bool ctrl = sc && e2e_p256_controller();
+
+    E2E_CHECK_EQ(p->key_cmds, ctrl ? 1 : 0);
+    E2E_CHECK_EQ(p->key_ok, ctrl ? 1 : 0);
+    E2E_CHECK_EQ(p->dh_cmds, ctrl ? MX_CELLS : 0);
+    E2E_CHECK_EQ(p->dh_ok, ctrl ? MX_CELLS : 0);
+}
+
 void smp_matrix_central(void)
 {
     for (unsigned i = 0; i < MX_CELLS; i++) {
@@ -243,6 +266,7 @@ void smp_matrix_central(void)
     }
     E2E_CHECK_EQ(bh_smp_stats()->pairings_ok, MX_CELLS);
     E2E_CHECK_EQ(bh_smp_stats()->pairings_failed, 0);
+    mx_check_p256(e2e_param() == 1);
 }
 
 void smp_matrix_peripheral(void)
@@ -253,6 +277,7 @@ void smp_matrix_peripheral(void)
     }
     E2E_CHECK_EQ(bh_smp_stats()->pairings_ok, MX_CELLS);
     E2E_CHECK_EQ(bh_smp_stats()->pairings_failed, 0);
+    mx_check_p256(e2e_param() == 1);
 }
 
 /* ---- failures ------------------------------------------------------------------ */
@@ -368,6 +393,143 @@ void smp_fail_peripheral(void)
     (void)e2e_wait_irq(BH_IRQ_CENTRAL_DISCONNECT, conn, E2E_WAIT_MS);
 }
 
+/* ---- a public key off the curve ---------------------------------------------------- */
+
+/* We refused the peer's key (the n-th time): Pairing Failed 0x0B sent, and
+ * the DHKey was refused where it is computed. */
+static void bk_refused(unsigned n)
+{
+    const struct e2e_p256_count *p = e2e_p256_count();
+
+    E2E_CHECK_EQ(e2e_smp_failed_tx(), BH_SMP_ERR_DHKEY_CHECK_FAILED);
+    if (e2e_p256_controller()) {
+        E2E_CHECK_EQ(p->dh_failed, n);
+        E2E_CHECK_EQ(p->dh_status, 0x12); /* Invalid HCI Command Parameters */
+    } else {
+        E2E_CHECK_EQ(p->dh_cmds, 0);
+    }
+}
+
+/* PDUs that crossed a Pairing Failed arrive after the pairing ended, and
+ * each is answered with Pairing Failed, Unspecified Reason (a PDU out of
+ * order): sent by whichever side failed, after its Pairing Failed. Such
+ * an answer would abort our next attempt. An ATT round trip on the same
+ * link brings them all in (either side sent or answered them before the
+ * Read Request or its Response): then they are forgotten. */
+static void bk_settle(uint16_t conn)
+{
+    static const uint8_t read_name[] = {0x0A, 0x03, 0x00}; /* Device Name value */
+    uint8_t rsp[64];
+
+    E2E_CHECK(e2e_att_raw(conn, read_name, sizeof(read_name), rsp, sizeof(rsp)) > 0);
+    E2E_CHECK_EQ(rsp[0], 0x0B); /* Read Response */
+    (void)e2e_smp_failed_rx();
+    (void)e2e_smp_failed_tx();
+}
+
+/* At the end, on both sides: a key pair at the start and a new one after
+ * each failed SC pairing of ours (2), three DHKeys computed, one refused. */
+static void bk_check_p256(void)
+{
+    const struct e2e_p256_count *p = e2e_p256_count();
+    unsigned n = e2e_p256_controller() ? 1 : 0;
+
+    E2E_CHECK_EQ(p->key_ok, 3 * n);
+    E2E_CHECK_EQ(p->dh_ok, 3 * n);
+    E2E_CHECK_EQ(p->dh_failed, n);
+}
+
+static void bk_disconnect(uint16_t conn, bool central)
+{
+    if (central) {
+        E2E_OK(bh_ble_gap_disconnect(conn));
+        (void)e2e_wait_irq(BH_IRQ_PERIPHERAL_DISCONNECT, conn, E2E_WAIT_MS);
+    } else {
+        (void)e2e_wait_irq(BH_IRQ_CENTRAL_DISCONNECT, conn, E2E_WAIT_MS);
+    }
+}
+
+void smp_badkey_central(void)
+{
+    uint16_t conn;
+
+    /* Our key is spoiled: the peripheral refuses it, then makes us wait. */
+    mx_config(NIO, false, false, true);
+    e2e_wait("ready", NULL, 0);
+    conn = e2e_connect_to("peripheral");
+    e2e_smp_spoil_public_key();
+    E2E_OK(bh_ble_gap_pair(conn));
+    mx_expect_enc(conn, 0, 0, 0);
+    E2E_CHECK_EQ(e2e_smp_failed_rx(), BH_SMP_ERR_DHKEY_CHECK_FAILED);
+    E2E_CHECK_EQ(e2e_smp_failed_tx(), 0);
+    e2e_wait("refused", NULL, 0);
+    bk_settle(conn);
+    e2e_send("settled");
+    e2e_wait("go", NULL, 0);
+    E2E_OK(bh_ble_gap_pair(conn));
+    mx_expect_enc(conn, 0, 0, 0);
+    E2E_CHECK_EQ(e2e_smp_failed_rx(), BH_SMP_ERR_REPEATED_ATTEMPTS);
+    mx_pump(MX_ATTEMPT_WAIT_MS);
+    E2E_OK(bh_ble_gap_pair(conn));
+    mx_expect_enc(conn, 1, 0, 0);
+    E2E_CHECK_EQ(e2e_smp_failed_rx(), 0);
+    e2e_wait("ok1", NULL, 0);
+    bk_disconnect(conn, true);
+
+    /* The peripheral's key is spoiled: we refuse it, and wait ourselves. */
+    e2e_wait("ready", NULL, 0);
+    conn = e2e_connect_to("peripheral");
+    E2E_OK(bh_ble_gap_pair(conn));
+    mx_expect_enc(conn, 0, 0, 0);
+    bk_refused(1);
+    bk_settle(conn);
+    E2E_CHECK_EQ(bh_ble_gap_pair(conn), -EAGAIN);
+    mx_pump(MX_ATTEMPT_WAIT_MS);
+    E2E_OK(bh_ble_gap_pair(conn));
+    mx_expect_enc(conn, 1, 0, 0);
+    E2E_CHECK_EQ(e2e_smp_failed_tx(), 0);
+    e2e_wait("ok2", NULL, 0);
+    E2E_CHECK_EQ(bh_smp_stats()->pairings_ok, 2);
+    E2E_CHECK_EQ(bh_smp_stats()->pairings_failed, 3);
+    bk_check_p256();
+    bk_disconnect(conn, true);
+}
+
+void smp_badkey_peripheral(void)
+{
+    uint16_t conn;
+
+    e2e_announce();
+    mx_config(NIO, false, false, true);
+    mx_adv();
+    e2e_send("ready");
+    conn = e2e_wait_central(NULL);
+    mx_expect_enc(conn, 0, 0, 0);
+    bk_refused(1);
+    e2e_send("refused");
+    e2e_wait("settled", NULL, 0);
+    (void)e2e_smp_failed_tx(); /* our answers to the PDUs that crossed ours */
+    e2e_send("go");
+    mx_expect_enc(conn, 1, 0, 0); /* after the Repeated Attempts refusal */
+    E2E_CHECK_EQ(e2e_smp_failed_tx(), BH_SMP_ERR_REPEATED_ATTEMPTS);
+    e2e_send("ok1");
+    bk_disconnect(conn, false);
+
+    mx_adv();
+    e2e_smp_spoil_public_key();
+    e2e_send("ready");
+    conn = e2e_wait_central(NULL);
+    mx_expect_enc(conn, 0, 0, 0);
+    E2E_CHECK_EQ(e2e_smp_failed_rx(), BH_SMP_ERR_DHKEY_CHECK_FAILED);
+    E2E_CHECK_EQ(e2e_smp_failed_tx(), 0);
+    mx_expect_enc(conn, 1, 0, 0);
+    e2e_send("ok2");
+    E2E_CHECK_EQ(bh_smp_stats()->pairings_ok, 2);
+    E2E_CHECK_EQ(bh_smp_stats()->pairings_failed, 2); /* the refusal raised no IRQ 28 */
+    bk_check_p256();
+    bk_disconnect(conn, false);
+}
+
 #else /* the scenarios are not registered without SMP (tests/e2e/CMakeLists.txt) */
 
 void smp_matrix_central(void)
@@ -386,6 +548,16 @@ void smp_fail_central(void)
 }
 
 void smp_fail_peripheral(void)
+{
+    e2e_fail(__FILE__, __LINE__, "built without SMP");
+}
+
+void smp_badkey_central(void)
+{
+    e2e_fail(__FILE__, __LINE__, "built without SMP");
+}
+
+void smp_badkey_peripheral(void)
 {
     e2e_fail(__FILE__, __LINE__, "built without SMP");
 }
