@@ -117,10 +117,17 @@ static void ev_cv_wait_ms(uint64_t ms)
     pthread_cond_timedwait(&ev.cv, &ev.mu, &ts);
 }
 
-static bool ev_irq_is_sync(uint8_t irq)
+/* Events the host waits on: those whose answer is the handler's return
+ * value, and IRQ 31 DISPLAY, whose handler may choose the passkey shown with
+ * gap_passkey(conn, 3, n) before the pairing goes on with it (NimBLE asks
+ * the application for that number; API.md 1.3). */
+static bool ev_is_sync(const struct bh_ble_event *src)
 {
+    uint8_t irq = src->irq;
+
     return irq == BH_IRQ_GATTS_READ_REQUEST || irq == BH_IRQ_L2CAP_ACCEPT ||
-           irq == BH_IRQ_GET_SECRET || irq == BH_IRQ_SET_SECRET;
+           irq == BH_IRQ_GET_SECRET || irq == BH_IRQ_SET_SECRET ||
+           (irq == BH_IRQ_PASSKEY_ACTION && src->passkey.action == BH_PASSKEY_ACTION_DISPLAY);
 }
 
 /* The answer when nobody answered in time (the handler gets no say). */
@@ -176,7 +183,7 @@ static struct ev_entry *ev_entry_from_event(const struct bh_ble_event *src)
                src->irq == BH_IRQ_GATTC_NOTIFY || src->irq == BH_IRQ_GATTC_INDICATE) {
         e->ev.data.data = e->payload;
     }
-    e->sync = ev_irq_is_sync(src->irq);
+    e->sync = ev_is_sync(src);
     return e;
 }
 
@@ -727,7 +734,7 @@ static int ev_on_event(void *ctx, const struct bh_ble_event *src)
     }
     e = ev_entry_from_event(src);
     if (e == NULL) {
-        return ev_irq_is_sync(src->irq) ? ev_timeout_result(src->irq) : 0;
+        return ev_is_sync(src) ? ev_timeout_result(src->irq) : 0;
     }
     return ev_raise(e, NULL, NULL);
 }

@@ -434,7 +434,7 @@ static int config_set_int(PyObject *value, long long lo, long long hi, long long
 }
 
 #if MOD_PAIRING
-/* bond, mitm, le_secure, io: accepted while inactive (API.md 1.3). */
+/* bond, mitm, le_secure, io (and sc): accepted while inactive (API.md 1.3). */
 static int config_set_pairing(const char *key, PyObject *value, bool *handled)
 {
     int truth;
@@ -450,7 +450,9 @@ static int config_set_pairing(const char *key, PyObject *value, bool *handled)
         mod_api_exit();
         return 0;
     }
-    if (strcmp(key, "bond") != 0 && strcmp(key, "mitm") != 0 && strcmp(key, "le_secure") != 0) {
+    /* sc is blehost's own: False offers LE legacy pairing only (README-module.md). */
+    if (strcmp(key, "bond") != 0 && strcmp(key, "mitm") != 0 && strcmp(key, "le_secure") != 0 &&
+        strcmp(key, "sc") != 0) {
         *handled = false;
         return 0;
     }
@@ -463,6 +465,8 @@ static int config_set_pairing(const char *key, PyObject *value, bool *handled)
         bh_ble_set_bonding(truth != 0);
     } else if (key[0] == 'm') {
         bh_ble_set_mitm(truth != 0);
+    } else if (key[0] == 's') {
+        bh_ble_set_sc(truth != 0);
     } else {
         bh_ble_set_le_secure(truth != 0);
     }

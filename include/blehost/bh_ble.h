@@ -56,6 +56,11 @@
 #define BH_IRQ_SET_SECRET 30
 #define BH_IRQ_PASSKEY_ACTION 31
 
+/* IRQ 31 actions, API.md 1.1 (1 = OOB is never raised) */
+#define BH_PASSKEY_ACTION_INPUT 2
+#define BH_PASSKEY_ACTION_DISPLAY 3
+#define BH_PASSKEY_ACTION_NUMERIC_COMPARISON 4
+
 /* Characteristic and descriptor flags, API.md 1.1 (low byte = GATT properties) */
 #define BH_FLAG_BROADCAST 0x0001
 #define BH_FLAG_READ 0x0002
@@ -239,6 +244,10 @@ int bh_ble_gattc_exchange_mtu(uint16_t conn);
 void bh_ble_set_bonding(bool bonding);
 void bh_ble_set_mitm(bool mitm);
 void bh_ble_set_le_secure(bool le_secure);
+/* blehost only: whether we offer LE Secure Connections (default true).
+ * false makes every pairing LE legacy pairing (interop with peers that
+ * mishandle SC, and tests); with le_secure also set, pairing is refused. */
+void bh_ble_set_sc(bool sc);
 void bh_ble_set_io_capability(uint8_t io);
 int bh_ble_gap_pair(uint16_t conn);
 int bh_ble_gap_passkey(uint16_t conn, uint8_t action, uint32_t passkey);

@@ -29,6 +29,11 @@ void bh_ble_set_le_secure(bool le_secure)
     bh_smp_set_le_secure(le_secure);
 }
 
+void bh_ble_set_sc(bool sc)
+{
+    bh_smp_set_sc(sc);
+}
+
 /* Values outside 0..4 are ignored (the previous capability stays). */
 void bh_ble_set_io_capability(uint8_t io)
 {

@@ -24,6 +24,11 @@ void bh_ble_set_le_secure(bool le_secure)
     (void)le_secure;
 }
 
+void bh_ble_set_sc(bool sc)
+{
+    (void)sc;
+}
+
 void bh_ble_set_io_capability(uint8_t io)
 {
     (void)io;
