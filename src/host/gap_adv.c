@@ -36,7 +36,11 @@ struct gap_adv_ctx {
     uint8_t sr_len;
     uint8_t own_addr_type;
     uint8_t random_addr[6];
-    /* Kept across bh_gap_adv_init(): the name outlives active(False). */
+};
+
+/* The Device Name, apart from gap_adv: it outlives active(False) and has an
+ * initial value, which would otherwise put all of gap_adv in .data. */
+struct gap_name {
     uint8_t name[BH_CONFIG_GAP_NAME_MAX];
     uint8_t name_len;
 };
@@ -45,7 +49,8 @@ _Static_assert(sizeof(BH_CONFIG_GAP_DEFAULT_NAME) - 1 <= BH_CONFIG_GAP_NAME_MAX,
                "BH_CONFIG_GAP_DEFAULT_NAME longer than BH_CONFIG_GAP_NAME_MAX");
 _Static_assert(BH_CONFIG_GAP_NAME_MAX <= 248, "Device Name is at most 248 octets");
 
-static struct gap_adv_ctx gap_adv = {
+static struct gap_adv_ctx gap_adv;
+static struct gap_name gap_name = {
     .name = BH_CONFIG_GAP_DEFAULT_NAME,
     .name_len = sizeof(BH_CONFIG_GAP_DEFAULT_NAME) - 1,
 };
@@ -69,19 +74,19 @@ void bh_gap_adv_init(void)
 
 size_t bh_gap_name(const uint8_t **name)
 {
-    *name = gap_adv.name;
-    return gap_adv.name_len;
+    *name = gap_name.name;
+    return gap_name.name_len;
 }
 
 int bh_gap_set_name(const uint8_t *name, size_t len)
 {
-    if (len > sizeof(gap_adv.name) || (len > 0 && name == NULL)) {
+    if (len > sizeof(gap_name.name) || (len > 0 && name == NULL)) {
         return -EINVAL;
     }
     if (len > 0) {
-        memcpy(gap_adv.name, name, len);
+        memcpy(gap_name.name, name, len);
     }
-    gap_adv.name_len = (uint8_t)len;
+    gap_name.name_len = (uint8_t)len;
     return 0;
 }
 

@@ -44,16 +44,18 @@ struct gap_conn_ctx {
     struct gap_link links[BH_CONFIG_MAX_CONN];
     struct bh_gap_stats stats;
     struct bh_sem gone; /* given at each Disconnection Complete */
-    bool auto_dle;      /* kept across bh_gap_init() */
-    bool auto_2m;
     bool max_dl_valid;
     uint16_t max_tx_octets, max_tx_time;
 };
 
-static struct gap_conn_ctx gap_conn = {
-    .auto_dle = BH_CONFIG_GAP_DATA_LENGTH,
-    .auto_2m = BH_CONFIG_GAP_2M_PHY,
-};
+static struct gap_conn_ctx gap_conn;
+
+/* Kept across bh_gap_init(), and apart from gap_conn so that the link table
+ * stays zero-initialised (.bss) while these have their configured defaults. */
+static struct {
+    bool dle;    /* Data Length Update after connecting */
+    bool phy_2m; /* 2M PHY after connecting */
+} gap_auto = {.dle = BH_CONFIG_GAP_DATA_LENGTH, .phy_2m = BH_CONFIG_GAP_2M_PHY};
 
 /* An LE (Enhanced) Connection Complete, fields copied out. */
 struct gap_conn_evt {
@@ -110,10 +112,7 @@ struct bh_gap_stats *bh_gap_stats_mut(void)
 
 void bh_gap_init(void)
 {
-    bool dle = gap_conn.auto_dle;
-    bool phy = gap_conn.auto_2m;
-
-    gap_conn = (struct gap_conn_ctx){.auto_dle = dle, .auto_2m = phy};
+    gap_conn = (struct gap_conn_ctx){0};
     bh_sem_init(&gap_conn.gone, 0, 1);
     bh_gap_disc_init();
     bh_gap_adv_init();
@@ -250,7 +249,7 @@ static void gap_link_start(struct bh_conn *c)
 
     bh_put_le16(p, c->handle);
     (void)bh_hci_cmd_send(BH_HCI_OP_LE_READ_REMOTE_FEATURES, p, sizeof(p), NULL, NULL);
-    if (!gap_conn.auto_dle || !local_le_feature(BH_HCI_LE_FEAT_DATA_LENGTH_EXT)) {
+    if (!gap_auto.dle || !local_le_feature(BH_HCI_LE_FEAT_DATA_LENGTH_EXT)) {
         return;
     }
     if (gap_conn.max_dl_valid) {
@@ -665,7 +664,7 @@ void gap_on_le_read_remote_features_complete(struct bh_rd *r)
     l = gap_link(c);
     memcpy(l->remote_feat, feat, sizeof(feat));
     l->feat_valid = true;
-    if (gap_conn.auto_2m && local_le_feature(BH_HCI_LE_FEAT_2M_PHY) &&
+    if (gap_auto.phy_2m && local_le_feature(BH_HCI_LE_FEAT_2M_PHY) &&
         (feat[BH_HCI_LE_FEAT_2M_PHY / 8] >> (BH_HCI_LE_FEAT_2M_PHY % 8)) & 1) {
         (void)gap_send_set_phy(c->handle, BH_GAP_PHY_BIT_2M, BH_GAP_PHY_BIT_2M);
     }
@@ -715,22 +714,22 @@ void gap_on_le_phy_update_complete(struct bh_rd *r)
 
 void bh_gap_set_auto_data_length(bool on)
 {
-    gap_conn.auto_dle = on;
+    gap_auto.dle = on;
 }
 
 bool bh_gap_auto_data_length(void)
 {
-    return gap_conn.auto_dle;
+    return gap_auto.dle;
 }
 
 void bh_gap_set_auto_2m_phy(bool on)
 {
-    gap_conn.auto_2m = on;
+    gap_auto.phy_2m = on;
 }
 
 bool bh_gap_auto_2m_phy(void)
 {
-    return gap_conn.auto_2m;
+    return gap_auto.phy_2m;
 }
 
 int bh_gap_link_info(uint16_t handle, struct bh_gap_link_info *info)

@@ -42,7 +42,7 @@ static struct gattc_ctx {
     struct bh_work resume;
     struct bh_gattc_stats stats;
     uint16_t serial;
-} gattc_ctx = {.resume = {.fn = gattc_resume}};
+} gattc_ctx; /* zero-initialised (.bss); bh_gattc_init() sets the work up */
 
 static const struct bh_gattc_ops *const gattc_ops[BH_GATTC_KIND_COUNT] = {
     [BH_GATTC_KIND_DISC_SVC_ALL] = &bh_gattc_disc_svc_all_ops,
