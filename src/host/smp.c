@@ -170,8 +170,11 @@ static struct smp_attempt *smp_attempt_find(const struct bh_conn *c, bool create
         if (a->fails > 0 && memcmp(a->addr, key, 7) == 0) {
             return a;
         }
-        if (a->fails == 0 || bh_time_after(old->until, a->until)) {
-            old = a; /* free, or the one whose wait ends first */
+        /* A free entry, else the one whose wait ends first. A free entry's
+         * `until` (0) is no time: comparing it would wrap once the clock
+         * passes 2^31 ms and evict a running wait (2.3.6) with room to spare. */
+        if (old->fails != 0 && (a->fails == 0 || bh_time_after(old->until, a->until))) {
+            old = a;
         }
     }
     if (!create) {
@@ -289,10 +292,13 @@ static void smp_sc_renew(void)
     bh_smp_sc_renew();
 }
 
-/* End the running procedure as failed: Pairing Failed (send), back to IDLE, IRQ 28. */
+/* End the running pairing as failed: Pairing Failed (send), back to IDLE, IRQ 28.
+ * Outside a pairing only the PDU goes: a re-encryption (ENCRYPTING) is an
+ * LL procedure that a stray SMP PDU does not end (Vol 3 Part H 3.5.5: Pairing
+ * Failed ends pairing); its Encryption Change still completes it. */
 void bh_smp_fail(struct bh_smp_link *l, uint8_t reason, bool send)
 {
-    bool active = l->state != BH_SMP_STATE_IDLE;
+    bool active = bh_smp_pairing_state(l->state);
     struct bh_conn *c = l->conn;
     bool was_sc;
 
@@ -324,8 +330,13 @@ void bh_smp_complete(struct bh_smp_link *l)
     struct bh_keys_bond *b = &l->rx;
 
     if (!l->id_received) {
-        b->addr_type = c->peer_addr_type & 1;
-        memcpy(b->addr, c->peer_addr, 6);
+        /* No Identity Address Information: the bond goes by the identity the
+         * link already has (c->id_addr: the peer's address, or the bonded
+         * identity its private address resolved to, Vol 3 Part C 10.8.2.3),
+         * so that a peer that pairs again replaces its bond rather than
+         * leaving the old one to answer for it (bh_keys_find_conn). */
+        b->addr_type = c->id_addr_type & 1;
+        memcpy(b->addr, c->id_addr, 6);
     } else {
         c->id_addr_type = b->addr_type;
         memcpy(c->id_addr, b->addr, 6);

@@ -71,12 +71,15 @@ uint8_t bh_smp_dist_start(struct bh_smp_link *l)
     return 0;
 }
 
-/* The peer key PDU `bit` arrived: in order? Then the next step once all are in. */
+/* The peer key PDU `bit` arrived: in order, on the encrypted link (3.6.1)?
+ * Then the next step once all are in. */
 static uint8_t smp_key_check(const struct bh_smp_link *l, uint8_t bit)
 {
     uint8_t next = (uint8_t)(l->dist_wait & -l->dist_wait);
 
-    return l->state == BH_SMP_STATE_KEY_DIST && next == bit ? 0 : BH_SMP_ERR_UNSPECIFIED_REASON;
+    return l->state == BH_SMP_STATE_KEY_DIST && l->conn->encrypted && next == bit
+               ? 0
+               : BH_SMP_ERR_UNSPECIFIED_REASON;
 }
 
 static uint8_t smp_key_done(struct bh_smp_link *l, uint8_t bit)
@@ -138,21 +141,38 @@ uint8_t bh_smp_rx_identity_info(struct bh_smp_link *l, struct bh_rd *r)
     return smp_key_done(l, BH_SMP_WAIT_ID_INFO);
 }
 
+/* A random identity address must be static (Vol 6 Part B 1.3.2.1): the two
+ * most significant bits 0b11, the other 46 neither all 0 nor all 1. a is
+ * little-endian. A resolvable or non-resolvable private address is no identity. */
+static bool smp_static_random(const uint8_t a[6])
+{
+    static const uint8_t zero[6], ones[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0x3f};
+    uint8_t rest[6];
+
+    memcpy(rest, a, 6);
+    rest[5] &= 0x3f;
+    return (a[5] & 0xc0) == 0xc0 && memcmp(rest, zero, 6) != 0 && memcmp(rest, ones, 6) != 0;
+}
+
 /* Identity Address Information, Vol 3 Part H 3.6.5: public or static random. */
 uint8_t bh_smp_rx_identity_addr_info(struct bh_smp_link *l, struct bh_rd *r)
 {
-    uint8_t type;
+    uint8_t type, addr[6];
     uint8_t reason = smp_key_check(l, BH_SMP_WAIT_ID_ADDR);
 
     if (reason != 0) {
         return reason;
     }
     type = bh_rd_u8(r);
-    if (type > 1) {
+    bh_rd_copy(r, addr, 6);
+    /* 3.6.5: the distributing device's public or static random address; any
+     * other (a private address, a reserved type) would be bonded as an
+     * identity it is not. */
+    if (type > 1 || (type == 1 && !smp_static_random(addr))) {
         return BH_SMP_ERR_INVALID_PARAMETERS;
     }
     l->rx.addr_type = type;
-    bh_rd_copy(r, l->rx.addr, 6);
+    memcpy(l->rx.addr, addr, 6);
     l->id_received = true;
     return smp_key_done(l, BH_SMP_WAIT_ID_ADDR);
 }

@@ -143,6 +143,13 @@ void bh_smp_on_encryption_change(struct bh_conn *c, uint8_t status)
         bh_gatts_bond_sync(c); /* the peer is identified: its subscriptions resume */
         bh_smp_emit_enc(c);
         return;
+    case BH_SMP_STATE_KEY_DIST:
+        /* Vol 3 Part H 3.6.1: keys travel only on the link this pairing
+         * encrypted. A failed refresh or encryption switched off ends it. */
+        if (status != 0 || !c->encrypted) {
+            bh_smp_fail(l, BH_SMP_ERR_UNSPECIFIED_REASON, true);
+        }
+        return;
     case BH_SMP_STATE_IDLE:
         if (status == 0) {
             bh_smp_emit_enc(c); /* e.g. Key Refresh started by the peer */

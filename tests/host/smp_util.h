@@ -61,6 +61,7 @@ static struct {
     unsigned fhead, fcount;
     uint8_t cur[80];
     uint16_t cur_len, cur_want, cur_cid;
+    uint8_t peer_air[7]; /* the peer's address on this link: type, MSB-first */
     void (*hook)(const struct bh_ble_event *ev);
 } su;
 
@@ -363,20 +364,32 @@ static SU_UNUSED void su_ltk_request(const uint8_t rand[8], uint16_t ediv)
 static const uint8_t su_host_addr[7] = {0, 0x00, 0x1b, 0xdc, 0x00, 0x00, 0x01};
 static const uint8_t su_peer_addr[7] = {1, 0xc0, 0x11, 0x22, 0x33, 0x44, 0x55};
 
-static SU_UNUSED struct bh_conn *su_connect(uint8_t role)
+/* Linked in role with a peer at addr (type octet, then MSB-first). */
+static SU_UNUSED struct bh_conn *su_connect_addr(uint8_t role, const uint8_t addr[7])
 {
+    /* LE Connection Complete, 7.7.65.1: interval 0x28, timeout 0x100. */
+    uint8_t h4[3 + 19] = {BH_H4_EVT, 0x3e, 19, 0x01, 0x00, (uint8_t)SU_HANDLE, 0};
     struct bh_conn *c;
 
-    /* LE Connection Complete, 7.7.65.1: role, peer random C0:11:22:33:44:55. */
-    fake_ctrl_inject_hex(role == BH_CONN_ROLE_CENTRAL
-                             ? "04 3e 13 01 00 40 00 00 01 55 44 33 22 11 c0 28 00 00 00 00 01 00"
-                             : "04 3e 13 01 00 40 00 01 01 55 44 33 22 11 c0 28 00 00 00 00 01 00");
+    h4[7] = role == BH_CONN_ROLE_CENTRAL ? 0 : 1;
+    h4[8] = addr[0];
+    bh_crypto_swap(&h4[9], &addr[1], 6);
+    h4[15] = 0x28;
+    h4[20] = 0x01;
+    memcpy(su.peer_air, addr, 7);
+    fake_ctrl_inject(h4, sizeof(h4));
     c = bh_conn_lookup(SU_HANDLE);
     BH_CHECK(c != NULL);
     su_cmds_clear();
     su.fcount = 0;
     su.nevt = 0;
     return c;
+}
+
+/* Linked in role with the usual peer, random static C0:11:22:33:44:55. */
+static SU_UNUSED struct bh_conn *su_connect(uint8_t role)
+{
+    return su_connect_addr(role, su_peer_addr);
 }
 
 static SU_UNUSED void su_disconnect(void)
@@ -436,8 +449,8 @@ static SU_UNUSED void su_teardown(void)
 /* Initiator and responder addresses (type, MSB-first) by the host's role. */
 static SU_UNUSED void su_addrs(bool host_central, uint8_t ia[7], uint8_t ra[7])
 {
-    memcpy(ia, host_central ? su_host_addr : su_peer_addr, 7);
-    memcpy(ra, host_central ? su_peer_addr : su_host_addr, 7);
+    memcpy(ia, host_central ? su_host_addr : su.peer_air, 7);
+    memcpy(ra, host_central ? su.peer_air : su_host_addr, 7);
 }
 
 /* TK of legacy pairing, Vol 3 Part H 2.3.5.3. */

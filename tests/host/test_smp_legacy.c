@@ -9,6 +9,8 @@
  */
 #include "smp_util.h"
 
+#include "os/bh_assert.h"
+
 static const uint8_t peer_nonce[16] = {0x5a, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
                                        0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x0f};
 /* The peer's distributed keys, on-air order. */
@@ -332,10 +334,228 @@ static void test_smp_legacy_bond_central_reencrypts_and_repairs(void)
     su_teardown();
 }
 
+/* Host peripheral, both bond, legacy Just Works up to the point where the
+ * host has sent its four key PDUs and waits for the central's (KEY_DIST). */
+static struct bh_conn *bond_to_key_dist(const uint8_t preq[7], const char *pres_hex)
+{
+    static const uint8_t zero[16];
+    struct bh_conn *c = bh_conn_lookup(SU_HANDLE);
+    uint8_t pres[7];
+
+    BH_CHECK_EQ(bh_test_hex(pres_hex, pres, sizeof(pres)), 7);
+    su_send(preq, 7);
+    SU_EXPECT(pres_hex);
+    peripheral_exchange(preq, pres, zero, 16);
+    su_enc_change(0);
+    for (int i = 0; i < 4; i++) {
+        BH_CHECK(su_pop((uint8_t[80]){0}) > 0);
+    }
+    BH_CHECK_EQ(bh_smp_link_state(c), BH_SMP_STATE_KEY_DIST);
+    return c;
+}
+
+static const uint8_t bond_preq[7] = {0x01, 0x03, 0x00, 0x01, 0x10, 0x03, 0x03};
+#define BOND_PRES "02 03 00 09 10 03 03"
+
+/* Identity Address Information (Vol 3 Part H 3.6.5) must carry a public or
+ * a static random address: a private address, an all-0/all-1 static one or
+ * a reserved type gets Invalid Parameters, and nothing is bonded. */
+static void test_smp_legacy_identity_addr_not_identity_refused(void)
+{
+    static const char *const bad[] = {
+        "09 01 55 44 33 22 11 40", /* resolvable private (0b01) */
+        "09 01 55 44 33 22 11 00", /* non-resolvable private (0b00) */
+        "09 01 ff ff ff ff ff ff", /* static, random part all 1 */
+        "09 01 00 00 00 00 00 c0", /* static, random part all 0 */
+        "09 02 55 44 33 22 11 c0", /* reserved type */
+    };
+
+    for (unsigned i = 0; i < BH_ARRAY_SIZE(bad); i++) {
+        struct bh_conn *c = su_setup(BH_CONN_ROLE_PERIPHERAL, true, false, false, 3);
+
+        fprintf(stderr, "  row: %s\n", bad[i]);
+        bond_to_key_dist(bond_preq, BOND_PRES);
+        su_send_hex(PEER_ENC_INFO);
+        su_send_hex(PEER_CENTRAL_IDENT);
+        su_send_hex(PEER_ID_INFO);
+        su_send_hex(bad[i]);
+        SU_EXPECT("05 0a");
+        SU_EXPECT_NONE();
+        su_check_enc(1, 0, 0, 16);
+        BH_CHECK_EQ(bh_smp_link_state(c), BH_SMP_STATE_IDLE);
+        BH_CHECK_EQ(bh_keys_count(), 0);
+        BH_CHECK_EQ(su_store_count(BH_KEYS_TYPE_PEER), 0);
+        su_teardown();
+    }
+}
+
+/* Key distribution runs on the link this pairing encrypted (3.6.1): an
+ * Encryption Change that fails or turns encryption off ends the pairing,
+ * and key PDUs after it are refused, not bonded. */
+static void test_smp_legacy_key_dist_ends_when_encryption_lost(void)
+{
+    struct bh_conn *c = su_setup(BH_CONN_ROLE_PERIPHERAL, true, false, false, 3);
+
+    bond_to_key_dist(bond_preq, BOND_PRES);
+    su_send_hex(PEER_ENC_INFO);
+    fake_ctrl_inject_hex("04 08 04 00 40 00 00"); /* success, Encryption_Enabled 0 */
+    BH_CHECK(!c->encrypted);
+    SU_EXPECT("05 08");
+    su_check_enc(0, 0, 0, 0);
+    BH_CHECK_EQ(bh_smp_link_state(c), BH_SMP_STATE_IDLE);
+    su_send_hex(PEER_CENTRAL_IDENT);
+    SU_EXPECT("05 08");
+    SU_EXPECT_NONE();
+    BH_CHECK_EQ(su.nevt, 0);
+    BH_CHECK_EQ(bh_keys_count(), 0);
+    su_teardown();
+
+    /* A failed Encryption Change (the link keeps its encryption). */
+    c = su_setup(BH_CONN_ROLE_PERIPHERAL, true, false, false, 3);
+    bond_to_key_dist(bond_preq, BOND_PRES);
+    su_enc_change(BH_HCI_ERR_PIN_OR_KEY_MISSING);
+    SU_EXPECT("05 08");
+    su_check_enc(1, 0, 0, 16);
+    BH_CHECK_EQ(bh_smp_link_state(c), BH_SMP_STATE_IDLE);
+    BH_CHECK_EQ(bh_keys_count(), 0);
+    su_teardown();
+}
+
+/* Host central, bonded: a stray SMP PDU while LE Enable Encryption runs
+ * gets Pairing Failed but does not end the re-encryption; its Encryption
+ * Change reports the bonded link once (IRQ 28 with bond and key size). */
+static void test_smp_legacy_stray_pdu_keeps_reencryption(void)
+{
+    static const uint8_t preq[7] = {0x01, 0x03, 0x00, 0x09, 0x10, 0x03, 0x03};
+    static const uint8_t pres[7] = {0x02, 0x03, 0x00, 0x01, 0x10, 0x03, 0x03};
+    static const uint8_t zero[16];
+    struct bh_conn *c = su_setup(BH_CONN_ROLE_CENTRAL, true, false, false, 3);
+    uint8_t stk[16];
+
+    BH_CHECK_EQ(bh_smp_pair(SU_HANDLE), 0);
+    SU_EXPECT("01 03 00 09 10 03 03");
+    su_send(pres, 7);
+    central_exchange(preq, pres, zero, stk);
+    su_enc_change(0);
+    su_send_hex(PEER_ENC_INFO);
+    su_send_hex(PEER_CENTRAL_IDENT);
+    su_send_hex(PEER_ID_INFO);
+    su_send_hex(PEER_ID_ADDR);
+    for (int i = 0; i < 4; i++) {
+        BH_CHECK(su_pop((uint8_t[80]){0}) > 0);
+    }
+    su_check_enc(1, 0, 1, 16);
+
+    su_disconnect();
+    c = su_connect(BH_CONN_ROLE_CENTRAL);
+    BH_CHECK_EQ(bh_smp_pair(SU_HANDLE), 0);
+    BH_CHECK_EQ(bh_smp_link_state(c), BH_SMP_STATE_ENCRYPTING);
+    su_send_hex("03 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00");
+    SU_EXPECT("05 08");
+    BH_CHECK_EQ(su.nevt, 0);
+    BH_CHECK_EQ(bh_smp_link_state(c), BH_SMP_STATE_ENCRYPTING);
+    BH_CHECK_EQ(bh_smp_stats()->pairings_failed, 0);
+    su_enc_change(0);
+    su_check_enc(1, 0, 1, 16);
+    BH_CHECK_EQ(bh_smp_stats()->reencryptions, 1);
+    su_teardown();
+}
+
+/* Host peripheral (display): a passkey pairing whose confirm fails (0x04). */
+static void fail_passkey_pairing(void)
+{
+    static const uint8_t preq[7] = {0x01, 0x02, 0x00, 0x04, 0x10, 0x00, 0x00};
+    static const uint8_t bad[16] = {1};
+
+    su_send(preq, 7);
+    SU_EXPECT("02 00 00 0c 10 00 00");
+    (void)su_check_passkey(BH_SMP_ACTION_DISPLAY);
+    su_send16(BH_SMP_OP_PAIRING_CONFIRM, bad);
+    su_pop16(BH_SMP_OP_PAIRING_CONFIRM, (uint8_t[16]){0});
+    su_send16(BH_SMP_OP_PAIRING_RANDOM, peer_nonce);
+    SU_EXPECT("05 04");
+    su_check_enc(0, 0, 0, 0);
+}
+
+/* Repeated attempts (2.3.6) past 2^31 ms of uptime: another peer's failure
+ * takes a free entry of the table, not the one of a peer still waiting. */
+static void test_smp_legacy_repeated_attempts_kept_after_2_31_ms(void)
+{
+    static const uint8_t other[7] = {1, 0xd1, 0x22, 0x33, 0x44, 0x55, 0x66};
+
+    su_setup(BH_CONN_ROLE_PERIPHERAL, false, true, false, BH_SMP_IO_DISPLAY_ONLY);
+    fake_port_advance(0x80000000u);
+    fake_ctrl_advance(0);
+    su_cmds_clear();
+    fail_passkey_pairing();
+    su_disconnect();
+    su_connect_addr(BH_CONN_ROLE_PERIPHERAL, other);
+    fail_passkey_pairing();
+    su_disconnect();
+    su_connect(BH_CONN_ROLE_PERIPHERAL);
+    su_send_hex("01 02 00 04 10 00 00");
+    SU_EXPECT("05 09"); /* the first peer still waits */
+    fake_ctrl_advance(2000);
+    su_send_hex("01 02 00 04 10 00 00");
+    SU_EXPECT("02 00 00 0c 10 00 00");
+    su_teardown();
+}
+
+/* A bonded peer using a resolvable private address pairs again without
+ * distributing its identity: the new bond replaces the old one under the
+ * identity the address resolved to (one bond, the new keys), instead of a
+ * second bond under the private address. */
+static void test_smp_legacy_repair_from_rpa_replaces_bond(void)
+{
+    static const uint8_t preq2[7] = {0x01, 0x03, 0x00, 0x01, 0x10, 0x01, 0x03};
+    static const uint8_t id[6] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06}; /* little-endian */
+    static const uint8_t prand[3] = {0x12, 0x34, 0x56};
+    static const uint8_t peer_irk_air[16] = {0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7,
+                                             0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff};
+    uint8_t irk[16], rpa[7] = {1}, rpa_le[6];
+    const struct bh_keys_bond *b;
+    struct bh_conn *c = su_setup(BH_CONN_ROLE_PERIPHERAL, true, false, false, 3);
+
+    bond_to_key_dist(bond_preq, BOND_PRES);
+    su_send_hex("06 20 21 22 23 24 25 26 27 28 29 2a 2b 2c 2d 2e 2f");
+    su_send_hex("07 99 00 b1 b2 b3 b4 b5 b6 b7 b8");
+    su_send_hex(PEER_ID_INFO);              /* its IRK: peer_irk_air */
+    su_send_hex("09 00 01 02 03 04 05 06"); /* public identity 06:05:04:03:02:01 */
+    su_check_enc(1, 0, 1, 16);
+    BH_CHECK_EQ(bh_keys_count(), 1);
+    su_disconnect();
+
+    /* The same peer, now from a private address made with its IRK. */
+    bh_crypto_swap(irk, peer_irk_air, 16);
+    BH_CHECK_EQ(bh_crypto_rpa_generate(irk, prand, &rpa[1]), 0);
+    c = su_connect_addr(BH_CONN_ROLE_PERIPHERAL, rpa);
+    BH_CHECK_EQ(c->id_addr_type, 0);
+    BH_CHECK_MEM(c->id_addr, id, 6);
+
+    /* Pairing again; it distributes its LTK only. */
+    bond_to_key_dist(preq2, "02 03 00 09 10 01 03");
+    su_send_hex(PEER_ENC_INFO);
+    su_send_hex(PEER_CENTRAL_IDENT);
+    su_check_enc(1, 0, 1, 16);
+    BH_CHECK_EQ(bh_keys_count(), 1);
+    b = bh_keys_find(0, id);
+    BH_CHECK(b != NULL);
+    BH_CHECK_EQ(b->peer_ediv, 0x1234);
+    bh_crypto_swap(rpa_le, &rpa[1], 6);
+    BH_CHECK(bh_keys_find(1, rpa_le) == NULL);
+    BH_CHECK_EQ(su_store_count(BH_KEYS_TYPE_PEER), 1);
+    su_teardown();
+}
+
 BH_TEST_MAIN(BH_TEST(test_smp_legacy_just_works_central),
              BH_TEST(test_smp_legacy_bond_peripheral_reencrypts),
              BH_TEST(test_smp_legacy_passkey_central_input),
              BH_TEST(test_smp_legacy_passkey_peripheral_display),
              BH_TEST(test_smp_legacy_wrong_passkey_fails_then_waits),
              BH_TEST(test_smp_legacy_repeated_attempts_peripheral),
-             BH_TEST(test_smp_legacy_bond_central_reencrypts_and_repairs))
+             BH_TEST(test_smp_legacy_bond_central_reencrypts_and_repairs),
+             BH_TEST(test_smp_legacy_identity_addr_not_identity_refused),
+             BH_TEST(test_smp_legacy_key_dist_ends_when_encryption_lost),
+             BH_TEST(test_smp_legacy_stray_pdu_keeps_reencryption),
+             BH_TEST(test_smp_legacy_repeated_attempts_kept_after_2_31_ms),
+             BH_TEST(test_smp_legacy_repair_from_rpa_replaces_bond))
