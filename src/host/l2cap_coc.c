@@ -1,21 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * l2cap_coc.c: LE credit-based connection-oriented channels (Core 5.4
- * Vol 3 Part A): the LE Credit Based Connection Request/Response (4.22,
- * 4.23), the Flow Control Credit Indication (4.24), the Disconnection
- * Request/Response (4.6, 4.7), K-frames (3.4) and LE credit-based flow
- * control (10.1). The signalling table in l2cap_sig.c calls the
- * bh_l2cap_coc_rx_* handlers; l2cap.c hands us the K-frames.
- *
- * Each channel has two rings from static storage. Receive: complete SDUs
- * (available to recvinto) followed by the SDU being reassembled; the peer
- * never holds more credits than the free space can take in MPS-sized
- * frames, so it can pipeline up to the ring size and never overrun it.
- * Transmit: SDUs as [length][bytes], cut into K-frames of at most the
- * peer's MPS (and ours, so one frame fills one LL PDU) while we hold
- * credits and an ACL buffer; with no buffer we wait on the pool.
- * A peer that breaks the flow-control rules (frame without credit, frame
- * above MPS, SDU above MTU, credits past 65535) loses the channel.
+ * Vol 3 Part A), the channel pool and its signalling: the LE Credit Based
+ * Connection Request/Response (4.22, 4.23), the Flow Control Credit
+ * Indication we receive (4.24), the Disconnection Request/Response (4.6,
+ * 4.7), the RTX (6.2.1), the listen table and the application's connect
+ * and disconnect. The signalling table in l2cap_sig.c calls the
+ * bh_l2cap_coc_rx_* handlers. The data path (K-frames, 3.4; SDU
+ * segmentation and reassembly in the rings; the credits we return, 10.1)
+ * is l2cap_coc_data.c, which reaches the channels through l2cap_coc.h.
  *
  * A reply we owe is never dropped for lack of a buffer (STYLE.md 2.5). A
  * channel slot owes at most one: our successful Connection Response
@@ -41,22 +34,8 @@
 #include "os/bh_log.h"
 
 #define COC_MPS BH_CONFIG_L2CAP_COC_MPS
-#define COC_RX_SIZE BH_CONFIG_L2CAP_COC_RX_BUF_SIZE
-#define COC_TX_SIZE BH_CONFIG_L2CAP_COC_TX_BUF_SIZE
-/* Credits the empty receive ring backs: frames of up to MPS each. */
-#define COC_RX_CREDITS_MAX                                                                         \
-    (COC_RX_SIZE / COC_MPS > BH_L2CAP_LE_CREDITS_MAX ? BH_L2CAP_LE_CREDITS_MAX                     \
-                                                     : COC_RX_SIZE / COC_MPS)
+#define COC_RX_CREDITS_MAX BH_L2CAP_COC_RX_CREDITS_MAX
 
-_Static_assert(COC_MPS >= BH_L2CAP_LE_MPS_MIN && COC_MPS <= BH_L2CAP_LE_MPS_MAX,
-               "BH_CONFIG_L2CAP_COC_MPS outside 23..65533 (Vol 3 Part A 4.22)");
-_Static_assert(COC_MPS + BH_L2CAP_HDR_LEN <= BH_CONFIG_ACL_RX_BUF_SIZE,
-               "a K-frame of MPS must fit an ACL receive buffer");
-_Static_assert(COC_MPS + BH_L2CAP_HEADROOM <= BH_CONFIG_ACL_TX_BUF_SIZE,
-               "a K-frame of MPS must fit an ACL transmit buffer");
-_Static_assert(COC_RX_SIZE <= 65535 && COC_RX_SIZE / COC_MPS * COC_MPS >= BH_L2CAP_LE_MTU_MIN + 2,
-               "BH_CONFIG_L2CAP_COC_RX_BUF_SIZE must hold an SDU of 23 bytes, at most 65535");
-_Static_assert(COC_TX_SIZE <= 65535 && COC_TX_SIZE >= 3, "BH_CONFIG_L2CAP_COC_TX_BUF_SIZE");
 _Static_assert(BH_CONFIG_L2CAP_COC_MAX_CHAN >= 1 && BH_CONFIG_L2CAP_COC_MAX_CHAN <= 255,
                "BH_CONFIG_L2CAP_COC_MAX_CHAN");
 
@@ -73,61 +52,26 @@ enum coc_owed {
     COC_OWED_DISCONN_RSP, /* CLOSED: our Disconnection Response */
 };
 
-struct coc_chan {
-    struct bh_dwork rtx;   /* our request's RTX (Vol 3 Part A 6.2.1) */
-    struct bh_work resume; /* an ACL buffer came back: send what we owe */
-    uint8_t state;         /* enum bh_l2cap_coc_state, via coc_set_state() */
-    uint8_t conn_idx;
-    uint8_t sig_id;  /* identifier of our outstanding request */
-    bool tx_stalled; /* send() said stalled: IRQ 26 owed */
-    bool disc_owed;  /* Disconnection Request not sent yet (no buffer) */
-    bool rx_in_sdu;  /* a first K-frame arrived, the SDU is incomplete */
-    uint8_t owed;    /* enum coc_owed: a reply of ours waits for a buffer */
-    uint8_t rsp_id;  /* identifier of the peer's request we answer */
-    uint16_t handle;
-    uint16_t psm;
-    uint16_t lcid; /* ours (source) */
-    uint16_t rcid; /* the peer's (destination) */
-    uint16_t our_mtu;
-    uint16_t peer_mtu;
-    uint16_t peer_mps;
-    uint16_t tx_credits; /* K-frames we may send */
-    uint16_t rx_credits; /* K-frames the peer may send */
-    uint16_t rx_head;    /* receive ring: [avail][pend] from head */
-    uint16_t rx_avail;   /* bytes of complete SDUs */
-    uint16_t rx_pend;    /* bytes of the SDU being reassembled */
-    uint16_t rx_sdu_len;
-    uint16_t tx_head; /* transmit ring: tx_len bytes from head */
-    uint16_t tx_len;
-    uint16_t tx_sdu_left; /* bytes of the SDU being cut still in the ring */
-};
-
 struct coc_ctx {
-    struct coc_chan chans[BH_CONFIG_L2CAP_COC_MAX_CHAN];
+    struct bh_l2cap_coc_chan chans[BH_CONFIG_L2CAP_COC_MAX_CHAN];
     struct coc_listener listeners[BH_CONFIG_L2CAP_COC_MAX_LISTEN];
     struct bh_l2cap_coc_stats stats;
-    uint8_t rx_mem[BH_CONFIG_L2CAP_COC_MAX_CHAN][COC_RX_SIZE];
-    uint8_t tx_mem[BH_CONFIG_L2CAP_COC_MAX_CHAN][COC_TX_SIZE];
 };
 
 static struct coc_ctx coc;
 
 static void coc_on_rtx(struct bh_work *work);
 static void coc_on_resume(struct bh_work *work);
-static void coc_accept_finish(struct coc_chan *ch);
+static void coc_accept_finish(struct bh_l2cap_coc_chan *ch);
 
 const struct bh_l2cap_coc_stats *bh_l2cap_coc_stats(void)
 {
     return &coc.stats;
 }
 
-uint16_t bh_l2cap_coc_mtu_max(void)
+struct bh_l2cap_coc_stats *bh_l2cap_coc_stats_mut(void)
 {
-    /* An SDU needs at most RX_SIZE / MPS frames, which the empty ring backs
-     * with credits: then reassembly can never wait for space it lacks. */
-    uint32_t m = (uint32_t)COC_RX_CREDITS_MAX * COC_MPS - 2u;
-
-    return (uint16_t)(m > 65535u ? 65535u : m);
+    return &coc.stats;
 }
 
 void bh_l2cap_coc_init(void)
@@ -147,26 +91,26 @@ void bh_l2cap_coc_init(void)
 
 /* ---- channels ---------------------------------------------------------------------------- */
 
-static unsigned coc_index(const struct coc_chan *ch)
+unsigned bh_l2cap_coc_chan_index(const struct bh_l2cap_coc_chan *ch)
 {
     return (unsigned)(ch - coc.chans);
 }
 
-static struct bh_conn *coc_conn(const struct coc_chan *ch)
+struct bh_conn *bh_l2cap_coc_chan_conn(const struct bh_l2cap_coc_chan *ch)
 {
     struct bh_conn *c = bh_conn_at(ch->conn_idx);
 
     return c != NULL && c->handle == ch->handle ? c : NULL;
 }
 
-static bool coc_on_link(const struct coc_chan *ch, const struct bh_conn *c)
+static bool coc_on_link(const struct bh_l2cap_coc_chan *ch, const struct bh_conn *c)
 {
     return ch->state != BH_L2CAP_COC_STATE_IDLE && ch->conn_idx == bh_conn_index(c) &&
            ch->handle == c->handle;
 }
 
 /* The channel on c whose CID of ours is lcid, in any state but IDLE. */
-static struct coc_chan *coc_by_lcid(const struct bh_conn *c, uint16_t lcid)
+struct bh_l2cap_coc_chan *bh_l2cap_coc_chan_by_lcid(const struct bh_conn *c, uint16_t lcid)
 {
     for (unsigned i = 0; i < BH_CONFIG_L2CAP_COC_MAX_CHAN; i++) {
         if (coc_on_link(&coc.chans[i], c) && coc.chans[i].lcid == lcid) {
@@ -176,10 +120,10 @@ static struct coc_chan *coc_by_lcid(const struct bh_conn *c, uint16_t lcid)
     return NULL;
 }
 
-static struct coc_chan *coc_by_rcid(const struct bh_conn *c, uint16_t rcid)
+static struct bh_l2cap_coc_chan *coc_by_rcid(const struct bh_conn *c, uint16_t rcid)
 {
     for (unsigned i = 0; i < BH_CONFIG_L2CAP_COC_MAX_CHAN; i++) {
-        struct coc_chan *ch = &coc.chans[i];
+        struct bh_l2cap_coc_chan *ch = &coc.chans[i];
 
         if (coc_on_link(ch, c) && ch->rcid == rcid &&
             ch->state != BH_L2CAP_COC_STATE_WAIT_CONN_RSP) {
@@ -190,10 +134,10 @@ static struct coc_chan *coc_by_rcid(const struct bh_conn *c, uint16_t rcid)
 }
 
 /* Our request with identifier id on c, if a channel waits for its answer. */
-static struct coc_chan *coc_by_sig_id(const struct bh_conn *c, uint8_t id)
+static struct bh_l2cap_coc_chan *coc_by_sig_id(const struct bh_conn *c, uint8_t id)
 {
     for (unsigned i = 0; i < BH_CONFIG_L2CAP_COC_MAX_CHAN; i++) {
-        struct coc_chan *ch = &coc.chans[i];
+        struct bh_l2cap_coc_chan *ch = &coc.chans[i];
 
         if (coc_on_link(ch, c) && ch->sig_id == id &&
             (ch->state == BH_L2CAP_COC_STATE_WAIT_CONN_RSP ||
@@ -206,9 +150,9 @@ static struct coc_chan *coc_by_sig_id(const struct bh_conn *c, uint8_t id)
 
 /* A free slot bound to c with a fresh CID of ours (0x0040-0x007F, unique
  * on the link, Vol 3 Part A 2.1), or NULL. The caller sets its state. */
-static struct coc_chan *coc_alloc(struct bh_conn *c)
+static struct bh_l2cap_coc_chan *coc_alloc(struct bh_conn *c)
 {
-    struct coc_chan *ch = NULL;
+    struct bh_l2cap_coc_chan *ch = NULL;
     uint16_t cid;
 
     for (unsigned i = 0; i < BH_CONFIG_L2CAP_COC_MAX_CHAN && ch == NULL; i++) {
@@ -220,7 +164,7 @@ static struct coc_chan *coc_alloc(struct bh_conn *c)
         return NULL;
     }
     for (cid = BH_L2CAP_CID_DYN_MIN; cid <= BH_L2CAP_CID_DYN_MAX; cid++) {
-        if (coc_by_lcid(c, cid) == NULL) {
+        if (bh_l2cap_coc_chan_by_lcid(c, cid) == NULL) {
             break;
         }
     }
@@ -233,7 +177,7 @@ static struct coc_chan *coc_alloc(struct bh_conn *c)
     return ch;
 }
 
-static void coc_set_state(struct coc_chan *ch, enum bh_l2cap_coc_state new_state)
+static void coc_set_state(struct bh_l2cap_coc_chan *ch, enum bh_l2cap_coc_state new_state)
 {
     enum bh_l2cap_coc_state old = (enum bh_l2cap_coc_state)ch->state;
 
@@ -258,15 +202,15 @@ static void coc_set_state(struct coc_chan *ch, enum bh_l2cap_coc_state new_state
         break;
     case BH_L2CAP_COC_STATE_IDLE:
         bh_work_cancel(&ch->resume);
-        memset((uint8_t *)ch + offsetof(struct coc_chan, state), 0,
-               sizeof(*ch) - offsetof(struct coc_chan, state));
+        memset((uint8_t *)ch + offsetof(struct bh_l2cap_coc_chan, state), 0,
+               sizeof(*ch) - offsetof(struct bh_l2cap_coc_chan, state));
         break;
     default:
         break;
     }
 }
 
-static int coc_emit(uint8_t irq, const struct coc_chan *ch, uint16_t status)
+int bh_l2cap_coc_emit(uint8_t irq, const struct bh_l2cap_coc_chan *ch, uint16_t status)
 {
     struct bh_ble_event ev = {.irq = irq, .conn = ch->handle};
 
@@ -281,9 +225,9 @@ static int coc_emit(uint8_t irq, const struct coc_chan *ch, uint16_t status)
 /* The channel ends: free the slot, then IRQ 24 as the last step. While
  * our Disconnection Response is owed the slot stays CLOSED, keeping its
  * CIDs (the peer still holds them), until a buffer lets it go out. */
-static void coc_close(struct coc_chan *ch, uint16_t status)
+static void coc_close(struct bh_l2cap_coc_chan *ch, uint16_t status)
 {
-    struct coc_chan copy;
+    struct bh_l2cap_coc_chan copy;
 
     coc_set_state(ch, BH_L2CAP_COC_STATE_CLOSED);
     copy = *ch;
@@ -293,7 +237,7 @@ static void coc_close(struct coc_chan *ch, uint16_t status)
     } else {
         coc_set_state(ch, BH_L2CAP_COC_STATE_IDLE);
     }
-    (void)coc_emit(BH_IRQ_L2CAP_DISCONNECT, &copy, status);
+    (void)bh_l2cap_coc_emit(BH_IRQ_L2CAP_DISCONNECT, &copy, status);
 }
 
 /* ---- signalling we send --------------------------------------------------------------------- */
@@ -306,9 +250,9 @@ static void coc_put_le16s(uint8_t *p, const uint16_t *v, unsigned n)
 }
 
 /* Disconnection Request, Vol 3 Part A 4.6: DCID (the peer's), SCID (ours). */
-static void coc_send_disconn_req(struct coc_chan *ch)
+static void coc_send_disconn_req(struct bh_l2cap_coc_chan *ch)
 {
-    struct bh_conn *c = coc_conn(ch);
+    struct bh_conn *c = bh_l2cap_coc_chan_conn(ch);
     uint16_t v[2] = {ch->rcid, ch->lcid};
     uint8_t d[BH_L2CAP_DISCONNECTION_REQ_LEN];
     int err;
@@ -328,9 +272,9 @@ static void coc_send_disconn_req(struct coc_chan *ch)
 
 /* Disconnection Response, Vol 3 Part A 4.7: DCID (ours), SCID (the peer's),
  * with the identifier of the peer's request. 0, -ENOBUFS, -ENOTCONN. */
-static int coc_send_disconn_rsp(struct coc_chan *ch)
+static int coc_send_disconn_rsp(struct bh_l2cap_coc_chan *ch)
 {
-    struct bh_conn *c = coc_conn(ch);
+    struct bh_conn *c = bh_l2cap_coc_chan_conn(ch);
     uint16_t v[2] = {ch->lcid, ch->rcid};
     uint8_t d[BH_L2CAP_DISCONNECTION_RSP_LEN];
     int err;
@@ -347,149 +291,22 @@ static int coc_send_disconn_rsp(struct coc_chan *ch)
 }
 
 /* We end an open channel (application, or a peer breaking the rules). */
-static void coc_start_disconnect(struct coc_chan *ch)
+static void coc_start_disconnect(struct bh_l2cap_coc_chan *ch)
 {
     coc_set_state(ch, BH_L2CAP_COC_STATE_WAIT_DISCONN_RSP);
     coc_send_disconn_req(ch);
 }
 
-static void coc_violation(struct coc_chan *ch, uint32_t *counter, const char *what)
+void bh_l2cap_coc_violation(struct bh_l2cap_coc_chan *ch, uint32_t *counter, const char *what)
 {
     (*counter)++;
     BH_LOG_WRN("conn 0x%04x cid 0x%04x: %s: disconnecting the channel", ch->handle, ch->lcid, what);
     coc_start_disconnect(ch);
 }
 
-/* Flow Control Credit Indication, Vol 3 Part A 4.24: our CID, credits.
- * Give the peer what the free space backs beyond what it holds: at once
- * when the application emptied the ring, else in batches of half the
- * maximum, so that a slow reader does not cost one PDU per read. */
-static void coc_give_credits(struct coc_chan *ch)
-{
-    uint32_t free_bytes = (uint32_t)COC_RX_SIZE - ch->rx_avail - ch->rx_pend;
-    uint32_t backed = free_bytes / COC_MPS;
-    uint32_t grant;
-    uint8_t d[BH_L2CAP_FLOW_CONTROL_CREDIT_IND_LEN];
-    struct bh_conn *c = coc_conn(ch);
-    int err;
-
-    if (c == NULL || ch->state != BH_L2CAP_COC_STATE_OPEN || backed <= ch->rx_credits) {
-        return;
-    }
-    grant = backed - ch->rx_credits;
-    if (grant > BH_L2CAP_LE_CREDITS_MAX - (uint32_t)ch->rx_credits) {
-        grant = BH_L2CAP_LE_CREDITS_MAX - (uint32_t)ch->rx_credits;
-    }
-    if (grant == 0 || (ch->rx_avail != 0 && grant * 2 < COC_RX_CREDITS_MAX)) {
-        return;
-    }
-    bh_put_le16(&d[0], ch->lcid);
-    bh_put_le16(&d[2], (uint16_t)grant);
-    err = bh_l2cap_sig_send(c, BH_L2CAP_SIG_FLOW_CONTROL_CREDIT_IND, bh_l2cap_sig_next_id(c), d,
-                            sizeof(d));
-    if (err == -ENOBUFS) {
-        coc.stats.tx_no_buf++;
-        bh_buf_pool_wait(bh_hci_acl_pool(), &ch->resume);
-        return;
-    }
-    if (err == 0) {
-        ch->rx_credits = (uint16_t)(ch->rx_credits + grant);
-        coc.stats.credits_sent += grant;
-    }
-}
-
-/* ---- rings ---------------------------------------------------------------------------------- */
-
-static void ring_put(uint8_t *mem, uint16_t size, uint32_t at, const uint8_t *src, uint16_t n)
-{
-    uint16_t off = (uint16_t)(at % size);
-    uint16_t first = (uint16_t)(size - off < n ? size - off : n);
-
-    memcpy(&mem[off], src, first);
-    memcpy(mem, src + first, (size_t)(n - first));
-}
-
-static void ring_get(const uint8_t *mem, uint16_t size, uint16_t at, uint8_t *dst, uint16_t n)
-{
-    uint16_t first = (uint16_t)(size - at < n ? size - at : n);
-
-    memcpy(dst, &mem[at], first);
-    memcpy(dst + first, mem, (size_t)(n - first));
-}
-
-/* ---- transmit ------------------------------------------------------------------------------- */
-
-static uint16_t coc_tx_take(struct coc_chan *ch, uint8_t *dst, uint16_t n)
-{
-    ring_get(coc.tx_mem[coc_index(ch)], COC_TX_SIZE, ch->tx_head, dst, n);
-    ch->tx_head = (uint16_t)((ch->tx_head + n) % COC_TX_SIZE);
-    ch->tx_len = (uint16_t)(ch->tx_len - n);
-    return n;
-}
-
-/* Largest SDU send() takes: the peer's MTU, and what the ring holds. */
-static uint16_t coc_tx_sdu_max(const struct coc_chan *ch)
-{
-    return ch->peer_mtu < COC_TX_SIZE - 2 ? ch->peer_mtu : (uint16_t)(COC_TX_SIZE - 2);
-}
-
-/* One K-frame (Vol 3 Part A 3.4.2): the first of an SDU starts with the
- * 2-byte SDU length; payload at most min(peer MPS, our MPS). */
-static void coc_build_kframe(struct coc_chan *ch, struct bh_buf *buf)
-{
-    uint16_t room = ch->peer_mps < COC_MPS ? ch->peer_mps : COC_MPS;
-    uint16_t n;
-    uint8_t *p;
-
-    if (ch->tx_sdu_left == 0) {
-        uint8_t hdr[2];
-
-        coc_tx_take(ch, hdr, 2);
-        ch->tx_sdu_left = bh_get_le16(hdr);
-        p = bh_buf_add(buf, 2);
-        BH_ASSERT(p != NULL);
-        memcpy(p, hdr, 2);
-        room = (uint16_t)(room - 2);
-    }
-    n = ch->tx_sdu_left < room ? ch->tx_sdu_left : room;
-    p = bh_buf_add(buf, n);
-    BH_ASSERT(p != NULL);
-    coc_tx_take(ch, p, n);
-    ch->tx_sdu_left = (uint16_t)(ch->tx_sdu_left - n);
-}
-
-/* Send K-frames while we hold credits and ACL buffers; then IRQ 26 if it
- * was owed and an SDU of the largest size fits again. */
-static void coc_tx_pump(struct coc_chan *ch, bool may_emit)
-{
-    struct bh_conn *c = coc_conn(ch);
-
-    while (c != NULL && ch->state == BH_L2CAP_COC_STATE_OPEN && ch->tx_len > 0 &&
-           ch->tx_credits > 0) {
-        struct bh_buf *buf = bh_l2cap_buf_alloc();
-
-        if (buf == NULL) {
-            coc.stats.tx_no_buf++;
-            bh_buf_pool_wait(bh_hci_acl_pool(), &ch->resume);
-            break;
-        }
-        coc_build_kframe(ch, buf);
-        ch->tx_credits--;
-        coc.stats.tx_frames++;
-        if (bh_l2cap_send(c, ch->rcid, buf) < 0) { /* consumes buf */
-            break;
-        }
-    }
-    if (may_emit && ch->state == BH_L2CAP_COC_STATE_OPEN && ch->tx_stalled &&
-        COC_TX_SIZE - ch->tx_len >= coc_tx_sdu_max(ch) + 2) {
-        ch->tx_stalled = false;
-        (void)coc_emit(BH_IRQ_L2CAP_SEND_READY, ch, 0);
-    }
-}
-
 static void coc_on_resume(struct bh_work *work)
 {
-    struct coc_chan *ch = BH_CONTAINER_OF(work, struct coc_chan, resume);
+    struct bh_l2cap_coc_chan *ch = BH_CONTAINER_OF(work, struct bh_l2cap_coc_chan, resume);
 
     if (ch->state == BH_L2CAP_COC_STATE_ACCEPTING && ch->owed == COC_OWED_CONN_RSP) {
         coc_accept_finish(ch);
@@ -508,14 +325,15 @@ static void coc_on_resume(struct bh_work *work)
         return;
     }
     if (ch->state == BH_L2CAP_COC_STATE_OPEN) {
-        coc_give_credits(ch);
-        coc_tx_pump(ch, true);
+        bh_l2cap_coc_give_credits(ch);
+        bh_l2cap_coc_tx_pump(ch, true);
     }
 }
 
 static void coc_on_rtx(struct bh_work *work)
 {
-    struct coc_chan *ch = BH_CONTAINER_OF(bh_dwork_from_work(work), struct coc_chan, rtx);
+    struct bh_l2cap_coc_chan *ch =
+        BH_CONTAINER_OF(bh_dwork_from_work(work), struct bh_l2cap_coc_chan, rtx);
 
     if (ch->state != BH_L2CAP_COC_STATE_WAIT_CONN_RSP &&
         ch->state != BH_L2CAP_COC_STATE_WAIT_DISCONN_RSP) {
@@ -526,64 +344,6 @@ static void coc_on_rtx(struct bh_work *work)
                ch->sig_id);
     /* Vol 3 Part A 6.2.1: the channel is given up; a late answer is dropped. */
     coc_close(ch, ch->state == BH_L2CAP_COC_STATE_WAIT_CONN_RSP ? BH_L2CAP_COC_STATUS_TIMEOUT : 0);
-}
-
-/* ---- receive -------------------------------------------------------------------------------- */
-
-/* A K-frame, Vol 3 Part A 3.4.2, under the rules of 10.1 and 3.4.3. */
-bool bh_l2cap_coc_rx(struct bh_conn *c, uint16_t cid, struct bh_rd *r)
-{
-    struct coc_chan *ch = coc_by_lcid(c, cid);
-    const uint8_t *data;
-    uint16_t n;
-
-    if (ch == NULL || ch->state != BH_L2CAP_COC_STATE_OPEN) {
-        coc.stats.rx_unknown_cid++; /* closed, or closing: discarded */
-        return false;
-    }
-    if (ch->rx_credits == 0) {
-        coc_violation(ch, &coc.stats.rx_no_credit, "K-frame without credit");
-        return true;
-    }
-    ch->rx_credits--;
-    if (r->left > COC_MPS) {
-        coc_violation(ch, &coc.stats.rx_over_mps, "K-frame above MPS");
-        return true;
-    }
-    if (!ch->rx_in_sdu) {
-        ch->rx_sdu_len = bh_rd_le16(r);
-        if (r->err) {
-            coc_violation(ch, &coc.stats.rx_bad_sdu, "first K-frame without SDU length");
-            return true;
-        }
-        if (ch->rx_sdu_len > ch->our_mtu) {
-            coc_violation(ch, &coc.stats.rx_over_mtu, "SDU above MTU");
-            return true;
-        }
-        ch->rx_in_sdu = true;
-        ch->rx_pend = 0;
-    }
-    data = bh_rd_rest(r, &n);
-    if ((uint32_t)ch->rx_pend + n > ch->rx_sdu_len ||
-        (uint32_t)ch->rx_avail + ch->rx_pend + n > COC_RX_SIZE) {
-        coc_violation(ch, &coc.stats.rx_bad_sdu, "K-frames beyond the SDU length");
-        return true;
-    }
-    ring_put(coc.rx_mem[coc_index(ch)], COC_RX_SIZE,
-             (uint32_t)ch->rx_head + ch->rx_avail + ch->rx_pend, data, n);
-    ch->rx_pend = (uint16_t)(ch->rx_pend + n);
-    if (ch->rx_pend < ch->rx_sdu_len) {
-        return true;
-    }
-    ch->rx_avail = (uint16_t)(ch->rx_avail + ch->rx_pend);
-    ch->rx_pend = 0;
-    ch->rx_in_sdu = false;
-    if (ch->rx_sdu_len == 0) {
-        coc_give_credits(ch); /* an empty SDU: nothing to read, nothing held */
-        return true;
-    }
-    (void)coc_emit(BH_IRQ_L2CAP_RECV, ch, 0);
-    return true;
 }
 
 /* ---- signalling we receive ------------------------------------------------------------------ */
@@ -652,7 +412,7 @@ static uint16_t coc_check_conn_req(const struct bh_conn *c, const struct coc_con
 /* LE Credit Based Connection Response, Vol 3 Part A 4.23: on failure every
  * field but the result is zero. A refusal is owed through l2cap_sig.c's
  * record; a success is sent now or not (-ENOBUFS: the slot owes it). */
-static int coc_send_conn_rsp(struct bh_conn *c, uint8_t id, const struct coc_chan *ch,
+static int coc_send_conn_rsp(struct bh_conn *c, uint8_t id, const struct bh_l2cap_coc_chan *ch,
                              uint16_t result)
 {
     uint16_t v[5] = {0, 0, 0, 0, result};
@@ -677,9 +437,9 @@ static int coc_send_conn_rsp(struct bh_conn *c, uint8_t id, const struct coc_cha
 /* The accepted channel's response goes out, then it opens (IRQ 23). With
  * no buffer it stays ACCEPTING and owes the response: the peer cannot use
  * the channel before it, and IRQ 23 waits for it too. */
-static void coc_accept_finish(struct coc_chan *ch)
+static void coc_accept_finish(struct bh_l2cap_coc_chan *ch)
 {
-    struct bh_conn *c = coc_conn(ch);
+    struct bh_conn *c = bh_l2cap_coc_chan_conn(ch);
     int err =
         c == NULL ? -ENOTCONN : coc_send_conn_rsp(c, ch->rsp_id, ch, BH_L2CAP_LE_RESULT_SUCCESS);
 
@@ -696,15 +456,15 @@ static void coc_accept_finish(struct coc_chan *ch)
     }
     coc_set_state(ch, BH_L2CAP_COC_STATE_OPEN);
     BH_LOG_INF("conn 0x%04x cid 0x%04x: accepted psm 0x%04x", ch->handle, ch->lcid, ch->psm);
-    (void)coc_emit(BH_IRQ_L2CAP_CONNECT, ch, 0);
-    coc_tx_pump(ch, true); /* the application may have queued data from IRQ 23 */
+    (void)bh_l2cap_coc_emit(BH_IRQ_L2CAP_CONNECT, ch, 0);
+    bh_l2cap_coc_tx_pump(ch, true); /* the application may have queued data from IRQ 23 */
 }
 
 /* The peer repeats its request (its RTX ran out) while our success waits
  * for a buffer: one response, with the newest identifier. */
 static bool coc_conn_req_repeated(const struct bh_conn *c, const struct coc_conn_req *q, uint8_t id)
 {
-    struct coc_chan *ch = coc_by_rcid(c, q->scid);
+    struct bh_l2cap_coc_chan *ch = coc_by_rcid(c, q->scid);
 
     if (ch == NULL || ch->owed != COC_OWED_CONN_RSP || ch->psm != q->psm) {
         return false;
@@ -723,7 +483,7 @@ void bh_l2cap_coc_rx_le_credit_based_conn_req(struct bh_conn *c, uint8_t id, str
 {
     struct coc_conn_req q;
     const struct coc_listener *l;
-    struct coc_chan *ch = NULL;
+    struct bh_l2cap_coc_chan *ch = NULL;
     uint16_t result;
 
     q.psm = bh_rd_le16(r);
@@ -749,7 +509,7 @@ void bh_l2cap_coc_rx_le_credit_based_conn_req(struct bh_conn *c, uint8_t id, str
         ch->tx_credits = q.credits;
         ch->rx_credits = COC_RX_CREDITS_MAX;
         coc_set_state(ch, BH_L2CAP_COC_STATE_ACCEPTING);
-        if (coc_emit(BH_IRQ_L2CAP_ACCEPT, ch, 0) != 0) {
+        if (bh_l2cap_coc_emit(BH_IRQ_L2CAP_ACCEPT, ch, 0) != 0) {
             result = (l->sec & BH_L2CAP_COC_SEC_AUTHOR) != 0
                          ? BH_L2CAP_LE_RESULT_INSUFFICIENT_AUTHORIZATION
                          : BH_L2CAP_LE_RESULT_NO_RESOURCES;
@@ -774,7 +534,7 @@ void bh_l2cap_coc_rx_le_credit_based_conn_req(struct bh_conn *c, uint8_t id, str
  * so with a Disconnection Request (if the CID can be named) and fail. */
 void bh_l2cap_coc_rx_le_credit_based_conn_rsp(struct bh_conn *c, uint8_t id, struct bh_rd *r)
 {
-    struct coc_chan *ch = coc_by_sig_id(c, id);
+    struct bh_l2cap_coc_chan *ch = coc_by_sig_id(c, id);
     uint16_t dcid = bh_rd_le16(r);
     uint16_t mtu = bh_rd_le16(r);
     uint16_t mps = bh_rd_le16(r);
@@ -813,7 +573,7 @@ void bh_l2cap_coc_rx_le_credit_based_conn_rsp(struct bh_conn *c, uint8_t id, str
     ch->tx_credits = credits;
     coc_set_state(ch, BH_L2CAP_COC_STATE_OPEN);
     BH_LOG_INF("conn 0x%04x cid 0x%04x: connected to psm 0x%04x", c->handle, ch->lcid, ch->psm);
-    (void)coc_emit(BH_IRQ_L2CAP_CONNECT, ch, 0);
+    (void)bh_l2cap_coc_emit(BH_IRQ_L2CAP_CONNECT, ch, 0);
 }
 
 /* Flow Control Credit Indication, Vol 3 Part A 4.24: the CID is the
@@ -822,7 +582,7 @@ void bh_l2cap_coc_rx_flow_control_credit_ind(struct bh_conn *c, uint8_t id, stru
 {
     uint16_t cid = bh_rd_le16(r);
     uint16_t credits = bh_rd_le16(r);
-    struct coc_chan *ch = coc_by_rcid(c, cid);
+    struct bh_l2cap_coc_chan *ch = coc_by_rcid(c, cid);
 
     (void)id;
     if (ch == NULL || ch->state != BH_L2CAP_COC_STATE_OPEN) {
@@ -830,11 +590,11 @@ void bh_l2cap_coc_rx_flow_control_credit_ind(struct bh_conn *c, uint8_t id, stru
         return;
     }
     if ((uint32_t)ch->tx_credits + credits > BH_L2CAP_LE_CREDITS_MAX) {
-        coc_violation(ch, &coc.stats.credit_overflow, "credits past 65535");
+        bh_l2cap_coc_violation(ch, &coc.stats.credit_overflow, "credits past 65535");
         return;
     }
     ch->tx_credits = (uint16_t)(ch->tx_credits + credits);
-    coc_tx_pump(ch, true);
+    bh_l2cap_coc_tx_pump(ch, true);
 }
 
 /* Disconnection Request, Vol 3 Part A 4.6: DCID (ours), SCID (the
@@ -846,7 +606,7 @@ void bh_l2cap_coc_rx_disconnection_req(struct bh_conn *c, uint8_t id, struct bh_
     uint8_t d[BH_L2CAP_DISCONNECTION_RSP_LEN];
     uint16_t dcid = bh_rd_le16(r);
     uint16_t scid = bh_rd_le16(r);
-    struct coc_chan *ch = coc_by_lcid(c, dcid);
+    struct bh_l2cap_coc_chan *ch = bh_l2cap_coc_chan_by_lcid(c, dcid);
     uint16_t v[2] = {dcid, scid};
 
     coc_put_le16s(d, v, 2);
@@ -874,7 +634,7 @@ void bh_l2cap_coc_rx_disconnection_rsp(struct bh_conn *c, uint8_t id, struct bh_
 {
     uint16_t dcid = bh_rd_le16(r);
     uint16_t scid = bh_rd_le16(r);
-    struct coc_chan *ch = coc_by_sig_id(c, id);
+    struct bh_l2cap_coc_chan *ch = coc_by_sig_id(c, id);
 
     if (ch == NULL || ch->state != BH_L2CAP_COC_STATE_WAIT_DISCONN_RSP || ch->lcid != scid ||
         ch->rcid != dcid) {
@@ -886,7 +646,7 @@ void bh_l2cap_coc_rx_disconnection_rsp(struct bh_conn *c, uint8_t id, struct bh_
 
 bool bh_l2cap_coc_rx_command_reject(struct bh_conn *c, uint8_t id)
 {
-    struct coc_chan *ch = coc_by_sig_id(c, id);
+    struct bh_l2cap_coc_chan *ch = coc_by_sig_id(c, id);
 
     if (ch == NULL) {
         return false;
@@ -899,7 +659,7 @@ bool bh_l2cap_coc_rx_command_reject(struct bh_conn *c, uint8_t id)
 void bh_l2cap_coc_conn_down(struct bh_conn *c)
 {
     for (unsigned i = 0; i < BH_CONFIG_L2CAP_COC_MAX_CHAN; i++) {
-        struct coc_chan *ch = &coc.chans[i];
+        struct bh_l2cap_coc_chan *ch = &coc.chans[i];
 
         if (!coc_on_link(ch, c)) {
             continue;
@@ -956,7 +716,7 @@ int bh_l2cap_coc_listen(uint16_t psm, uint16_t mtu, uint8_t sec)
 
 int bh_l2cap_coc_connect(struct bh_conn *c, uint16_t psm, uint16_t mtu)
 {
-    struct coc_chan *ch;
+    struct bh_l2cap_coc_chan *ch;
     uint8_t d[BH_L2CAP_LE_CREDIT_BASED_CONN_REQ_LEN];
     uint16_t v[5];
     int err;
@@ -989,7 +749,7 @@ int bh_l2cap_coc_connect(struct bh_conn *c, uint16_t psm, uint16_t mtu)
 
 int bh_l2cap_coc_disconnect(struct bh_conn *c, uint16_t cid)
 {
-    struct coc_chan *ch = coc_by_lcid(c, cid);
+    struct bh_l2cap_coc_chan *ch = bh_l2cap_coc_chan_by_lcid(c, cid);
 
     if (ch == NULL) {
         return -EINVAL;
@@ -1001,56 +761,5 @@ int bh_l2cap_coc_disconnect(struct bh_conn *c, uint16_t cid)
         return -EINVAL;
     }
     coc_start_disconnect(ch);
-    return 0;
-}
-
-int bh_l2cap_coc_send(struct bh_conn *c, uint16_t cid, const uint8_t *data, size_t len,
-                      bool *stalled)
-{
-    struct coc_chan *ch = coc_by_lcid(c, cid);
-    uint8_t hdr[2];
-    uint16_t max;
-
-    if (ch == NULL || ch->state != BH_L2CAP_COC_STATE_OPEN || (data == NULL && len != 0)) {
-        return -EINVAL;
-    }
-    max = coc_tx_sdu_max(ch);
-    if (len > max) {
-        return -EINVAL;
-    }
-    if ((size_t)(COC_TX_SIZE - ch->tx_len) < len + 2) {
-        ch->tx_stalled = true;
-        *stalled = true;
-        return -ENOMEM;
-    }
-    bh_put_le16(hdr, (uint16_t)len);
-    ring_put(coc.tx_mem[coc_index(ch)], COC_TX_SIZE, (uint32_t)ch->tx_head + ch->tx_len, hdr, 2);
-    ring_put(coc.tx_mem[coc_index(ch)], COC_TX_SIZE, (uint32_t)ch->tx_head + ch->tx_len + 2, data,
-             (uint16_t)len);
-    ch->tx_len = (uint16_t)(ch->tx_len + 2 + len);
-    coc_tx_pump(ch, false);
-    *stalled = COC_TX_SIZE - ch->tx_len < max + 2;
-    ch->tx_stalled = *stalled;
-    return 0;
-}
-
-int bh_l2cap_coc_recv(struct bh_conn *c, uint16_t cid, uint8_t *buf, size_t *len)
-{
-    struct coc_chan *ch = coc_by_lcid(c, cid);
-    uint16_t n;
-
-    if (ch == NULL || ch->state != BH_L2CAP_COC_STATE_OPEN) {
-        return -EINVAL;
-    }
-    if (buf == NULL) {
-        *len = ch->rx_avail;
-        return 0;
-    }
-    n = *len < ch->rx_avail ? (uint16_t)*len : ch->rx_avail;
-    ring_get(coc.rx_mem[coc_index(ch)], COC_RX_SIZE, ch->rx_head, buf, n);
-    ch->rx_head = (uint16_t)((ch->rx_head + n) % COC_RX_SIZE);
-    ch->rx_avail = (uint16_t)(ch->rx_avail - n);
-    *len = n;
-    coc_give_credits(ch);
     return 0;
 }

@@ -4,6 +4,8 @@
  * Part A 3.4, 4.22-4.24, 4.6/4.7, 10.1), owned by l2cap_coc.c. Used by
  * l2cap.c (K-frames on dynamic CIDs, lifecycle), l2cap_sig.c (the
  * signalling commands of the channels) and src/ble/ble_l2cap.c (the API).
+ * The data path (K-frames, rings, credits) is l2cap_coc_data.c; the last
+ * part of this header is what the two files share and nobody else uses.
  *
  * Channels come from a pool of BH_CONFIG_L2CAP_COC_MAX_CHAN shared by all
  * links; each has a receive ring and a transmit ring from static storage
@@ -17,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blehost/bh_os.h"
 #include "conn.h"
 #include "os/bh_rdwr.h"
 
@@ -45,6 +48,11 @@
 #define BH_L2CAP_LE_MPS_MIN 23
 #define BH_L2CAP_LE_MPS_MAX 65533
 #define BH_L2CAP_LE_CREDITS_MAX 65535
+/* Credits an empty receive ring backs: frames of up to our MPS each (10.1). */
+#define BH_L2CAP_COC_RX_CREDITS_MAX                                                                \
+    (BH_CONFIG_L2CAP_COC_RX_BUF_SIZE / BH_CONFIG_L2CAP_COC_MPS > BH_L2CAP_LE_CREDITS_MAX           \
+         ? BH_L2CAP_LE_CREDITS_MAX                                                                 \
+         : BH_CONFIG_L2CAP_COC_RX_BUF_SIZE / BH_CONFIG_L2CAP_COC_MPS)
 /* LE_PSM ranges, Vol 3 Part A 4.22: 0x0001-0x007F fixed (SIG), 0x0080-0x00FF dynamic */
 #define BH_L2CAP_LE_PSM_MAX 0x00FF
 
@@ -129,5 +137,55 @@ int bh_l2cap_coc_send(struct bh_conn *c, uint16_t cid, const uint8_t *data, size
  * *len of them, set *len to the count and return credits to the peer.
  * 0, -EINVAL (no open channel). */
 int bh_l2cap_coc_recv(struct bh_conn *c, uint16_t cid, uint8_t *buf, size_t *len);
+
+/* ---- shared by l2cap_coc.c and l2cap_coc_data.c only ---- */
+
+/* One channel slot of l2cap_coc.c's pool. */
+struct bh_l2cap_coc_chan {
+    struct bh_dwork rtx;   /* our request's RTX (Vol 3 Part A 6.2.1) */
+    struct bh_work resume; /* an ACL buffer came back: send what we owe */
+    uint8_t state;         /* enum bh_l2cap_coc_state, via coc_set_state() */
+    uint8_t conn_idx;
+    uint8_t sig_id;  /* identifier of our outstanding request */
+    bool tx_stalled; /* send() said stalled: IRQ 26 owed */
+    bool disc_owed;  /* Disconnection Request not sent yet (no buffer) */
+    bool rx_in_sdu;  /* a first K-frame arrived, the SDU is incomplete */
+    uint8_t owed;    /* enum coc_owed: a reply of ours waits for a buffer */
+    uint8_t rsp_id;  /* identifier of the peer's request we answer */
+    uint16_t handle;
+    uint16_t psm;
+    uint16_t lcid; /* ours (source) */
+    uint16_t rcid; /* the peer's (destination) */
+    uint16_t our_mtu;
+    uint16_t peer_mtu;
+    uint16_t peer_mps;
+    uint16_t tx_credits; /* K-frames we may send */
+    uint16_t rx_credits; /* K-frames the peer may send */
+    uint16_t rx_head;    /* receive ring: [avail][pend] from head */
+    uint16_t rx_avail;   /* bytes of complete SDUs */
+    uint16_t rx_pend;    /* bytes of the SDU being reassembled */
+    uint16_t rx_sdu_len;
+    uint16_t tx_head; /* transmit ring: tx_len bytes from head */
+    uint16_t tx_len;
+    uint16_t tx_sdu_left; /* bytes of the SDU being cut still in the ring */
+};
+
+/* l2cap_coc.c: the counters, writable. */
+struct bh_l2cap_coc_stats *bh_l2cap_coc_stats_mut(void);
+/* l2cap_coc.c: the slot's index in the pool (0..BH_CONFIG_L2CAP_COC_MAX_CHAN-1). */
+unsigned bh_l2cap_coc_chan_index(const struct bh_l2cap_coc_chan *ch);
+/* l2cap_coc.c: the channel's link, or NULL if that link is gone. */
+struct bh_conn *bh_l2cap_coc_chan_conn(const struct bh_l2cap_coc_chan *ch);
+/* l2cap_coc.c: the channel on c whose CID of ours is lcid, in any state but IDLE, or NULL. */
+struct bh_l2cap_coc_chan *bh_l2cap_coc_chan_by_lcid(const struct bh_conn *c, uint16_t lcid);
+/* l2cap_coc.c: application event irq (IRQ 22..26) for ch; bh_ble_emit's result. */
+int bh_l2cap_coc_emit(uint8_t irq, const struct bh_l2cap_coc_chan *ch, uint16_t status);
+/* l2cap_coc.c: the peer broke a rule: count it in *counter, disconnect the channel. */
+void bh_l2cap_coc_violation(struct bh_l2cap_coc_chan *ch, uint32_t *counter, const char *what);
+
+/* l2cap_coc_data.c: return the credits the free receive space backs (Flow Control Credit Ind). */
+void bh_l2cap_coc_give_credits(struct bh_l2cap_coc_chan *ch);
+/* l2cap_coc_data.c: send K-frames while credits and buffers last; IRQ 26 if owed and may_emit. */
+void bh_l2cap_coc_tx_pump(struct bh_l2cap_coc_chan *ch, bool may_emit);
 
 #endif /* BH_HOST_L2CAP_COC_H */
