@@ -80,6 +80,9 @@ int bh_hci_up_async(void (*done)(void *ctx, int err), void *ctx);
 void bh_hci_down(void);
 bool bh_hci_is_up(void);
 const struct bh_hci_info *bh_hci_info(void);
+/* A static random address (Core 5.4 Vol 6 Part B 1.3.2.1): the two most
+ * significant bits 1, the other 46 neither all 0 nor all 1. Little-endian. */
+bool bh_hci_addr_is_static(const uint8_t addr[6]);
 static inline bool bh_hci_cmd_supported(const struct bh_hci_info *i, unsigned octet, unsigned bit)
 {
     return octet < sizeof(i->commands) && (i->commands[octet] >> bit) & 1;

@@ -201,18 +201,11 @@ static int ble_make_static_addr(uint8_t a[6])
     const struct bh_port *port = bh_os_port();
 
     for (int tries = 0; tries < 8; tries++) {
-        uint8_t ones = 0xFF, zeros = 0x00;
-
         if (port == NULL || port->entropy == NULL || port->entropy(a, 6) < 0) {
             return -EIO;
         }
         a[5] |= 0xC0;
-        for (int i = 0; i < 6; i++) {
-            uint8_t v = i == 5 ? (uint8_t)(a[i] & 0x3F) : a[i];
-            ones &= i == 5 ? (uint8_t)(v | 0xC0) : v;
-            zeros |= v;
-        }
-        if (ones != 0xFF && zeros != 0x00) {
+        if (bh_hci_addr_is_static(a)) {
             return 0;
         }
     }

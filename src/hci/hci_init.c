@@ -181,17 +181,15 @@ static uint8_t init_build_le_event_mask(uint8_t *p)
     return 8;
 }
 
-/* A static random address: two top bits 1, the rest neither all 0 nor all 1
- * (Vol 6 Part B 1.3.2.1). Bytes little-endian as on the wire. */
-static bool static_addr_valid(const uint8_t *p)
+bool bh_hci_addr_is_static(const uint8_t addr[6])
 {
-    uint8_t all_and = p[5] | 0xC0, all_or = p[5] & 0x3F;
+    uint8_t all_and = addr[5] | 0xC0, all_or = addr[5] & 0x3F;
 
     for (unsigned i = 0; i < 5; i++) {
-        all_and &= p[i];
-        all_or |= p[i];
+        all_and &= addr[i];
+        all_or |= addr[i];
     }
-    return all_and != 0xFF && all_or != 0;
+    return (addr[5] & 0xC0) == 0xC0 && all_and != 0xFF && all_or != 0;
 }
 
 static uint8_t init_build_random_addr(uint8_t *p)
@@ -204,7 +202,7 @@ static uint8_t init_build_random_addr(uint8_t *p)
             memset(p, 0x5A, 6);
         }
         p[5] |= 0xC0;
-        if (static_addr_valid(p)) {
+        if (bh_hci_addr_is_static(p)) {
             break;
         }
     }

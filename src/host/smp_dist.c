@@ -141,19 +141,6 @@ uint8_t bh_smp_rx_identity_info(struct bh_smp_link *l, struct bh_rd *r)
     return smp_key_done(l, BH_SMP_WAIT_ID_INFO);
 }
 
-/* A random identity address must be static (Vol 6 Part B 1.3.2.1): the two
- * most significant bits 0b11, the other 46 neither all 0 nor all 1. a is
- * little-endian. A resolvable or non-resolvable private address is no identity. */
-static bool smp_static_random(const uint8_t a[6])
-{
-    static const uint8_t zero[6], ones[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0x3f};
-    uint8_t rest[6];
-
-    memcpy(rest, a, 6);
-    rest[5] &= 0x3f;
-    return (a[5] & 0xc0) == 0xc0 && memcmp(rest, zero, 6) != 0 && memcmp(rest, ones, 6) != 0;
-}
-
 /* Identity Address Information, Vol 3 Part H 3.6.5: public or static random. */
 uint8_t bh_smp_rx_identity_addr_info(struct bh_smp_link *l, struct bh_rd *r)
 {
@@ -165,10 +152,11 @@ uint8_t bh_smp_rx_identity_addr_info(struct bh_smp_link *l, struct bh_rd *r)
     }
     type = bh_rd_u8(r);
     bh_rd_copy(r, addr, 6);
-    /* 3.6.5: the distributing device's public or static random address; any
-     * other (a private address, a reserved type) would be bonded as an
-     * identity it is not. */
-    if (type > 1 || (type == 1 && !smp_static_random(addr))) {
+    /* 3.6.5: the distributing device's public or static random address
+     * (Vol 6 Part B 1.3.2.1); any other (a resolvable or non-resolvable
+     * private address, a reserved type) would be bonded as an identity it
+     * is not. */
+    if (type > 1 || (type == 1 && !bh_hci_addr_is_static(addr))) {
         return BH_SMP_ERR_INVALID_PARAMETERS;
     }
     l->rx.addr_type = type;
