@@ -177,16 +177,6 @@ static void gap_emit_conn_update(const struct bh_conn *c, uint8_t status)
 
 /* ---- commands ---------------------------------------------------------------------- */
 
-static void *handle_ctx(uint16_t handle)
-{
-    return (void *)(uintptr_t)handle;
-}
-
-static uint16_t ctx_handle(void *ctx)
-{
-    return (uint16_t)(uintptr_t)ctx;
-}
-
 static bool local_le_feature(unsigned bit)
 {
     return bh_hci_le_feature(bh_hci_info(), bit);
@@ -235,7 +225,7 @@ static void gap_on_read_max_data_length(void *ctx, int err, uint8_t status, cons
         return;
     }
     gap_conn.max_dl_valid = true;
-    c = bh_conn_lookup(ctx_handle(ctx));
+    c = bh_conn_lookup(bh_gap_ctx_handle(ctx));
     if (c != NULL && c->state == BH_CONN_STATE_CONNECTED) {
         (void)gap_send_set_data_length(c->handle, gap_conn.max_tx_octets, gap_conn.max_tx_time);
     }
@@ -257,7 +247,7 @@ static void gap_link_start(struct bh_conn *c)
         return;
     }
     (void)bh_hci_cmd_send(BH_HCI_OP_LE_READ_MAXIMUM_DATA_LENGTH, NULL, 0,
-                          gap_on_read_max_data_length, handle_ctx(c->handle));
+                          gap_on_read_max_data_length, bh_gap_handle_ctx(c->handle));
 }
 
 /* ---- connection complete ------------------------------------------------------------- */
@@ -485,7 +475,7 @@ bool bh_gap_conn_params_valid(const struct bh_gap_conn_params *p)
 static void gap_on_conn_update_status(void *ctx, int err, uint8_t status, const uint8_t *rp,
                                       uint16_t rp_len)
 {
-    struct bh_conn *c = bh_conn_lookup(ctx_handle(ctx));
+    struct bh_conn *c = bh_conn_lookup(bh_gap_ctx_handle(ctx));
 
     if ((err == 0 && status == BH_HCI_ERR_SUCCESS) || err == -ECANCELED || c == NULL) {
         return;
@@ -506,7 +496,7 @@ static int gap_send_conn_update(struct bh_conn *c, const struct bh_gap_conn_para
     bh_put_le16(&b[10], 0x0000);
     bh_put_le16(&b[12], 0x0000);
     return bh_hci_cmd_send(BH_HCI_OP_LE_CONN_UPDATE, b, sizeof(b), gap_on_conn_update_status,
-                           handle_ctx(c->handle));
+                           bh_gap_handle_ctx(c->handle));
 }
 
 /* Both controllers run the Connection Parameters Request procedure

@@ -65,16 +65,6 @@ bool bh_gap_disc_owed(const struct bh_conn *c)
     return gap_disc.owed[bh_conn_index(c)];
 }
 
-static void *handle_ctx(uint16_t handle)
-{
-    return (void *)(uintptr_t)handle;
-}
-
-static uint16_t ctx_handle(void *ctx)
-{
-    return (uint16_t)(uintptr_t)ctx;
-}
-
 static unsigned gap_conn_count(void)
 {
     unsigned n = 0;
@@ -89,7 +79,7 @@ static unsigned gap_conn_count(void)
 static void gap_on_disconnect_status(void *ctx, int err, uint8_t status, const uint8_t *rp,
                                      uint16_t rp_len)
 {
-    struct bh_conn *c = bh_conn_lookup(ctx_handle(ctx));
+    struct bh_conn *c = bh_conn_lookup(bh_gap_ctx_handle(ctx));
 
     if ((err == 0 && status == BH_HCI_ERR_SUCCESS) || err == -ECANCELED) {
         return;
@@ -107,7 +97,7 @@ static int gap_send_disconnect(uint16_t handle, uint8_t reason)
     bh_put_le16(p, handle);
     p[2] = reason;
     return bh_hci_cmd_send(BH_HCI_OP_DISCONNECT, p, sizeof(p), gap_on_disconnect_status,
-                           handle_ctx(handle));
+                           bh_gap_handle_ctx(handle));
 }
 
 /* Nothing of the link is queued in the host or unacknowledged in the
@@ -144,25 +134,26 @@ static void gap_disconnect_owed(struct bh_conn *c)
     }
 }
 
-/* The drain bound expired, or a retry is due. */
-static void gap_on_disconnect_work(struct bh_work *w)
+/* c's held Disconnect is due now, if it still owes one. */
+static void gap_disconnect_due(struct bh_conn *c)
 {
-    struct bh_dwork *dw = bh_dwork_from_work(w);
-    struct bh_conn *c = bh_conn_at((unsigned)(dw - gap_disc.work));
-
     if (c != NULL && c->state == BH_CONN_STATE_DISCONNECTING && bh_gap_disc_owed(c)) {
         gap_disconnect_owed(c);
     }
 }
 
+/* The drain bound expired, or a retry is due. */
+static void gap_on_disconnect_work(struct bh_work *w)
+{
+    struct bh_dwork *dw = bh_dwork_from_work(w);
+
+    gap_disconnect_due(bh_conn_at((unsigned)(dw - gap_disc.work)));
+}
+
 /* From hci_acl.c: the controller completed the link's last packet. */
 static void gap_on_acl_drained(uint16_t handle)
 {
-    struct bh_conn *c = bh_conn_lookup(handle);
-
-    if (c != NULL && c->state == BH_CONN_STATE_DISCONNECTING && bh_gap_disc_owed(c)) {
-        gap_disconnect_owed(c);
-    }
+    gap_disconnect_due(bh_conn_lookup(handle));
 }
 
 /* Disconnect at once when the link is drained (or drain_ms is 0), else

@@ -21,6 +21,16 @@ void bh_gap_conn_set_state(struct bh_conn *c, enum bh_conn_state st);
 /* gap_conn.c: wait at most timeout_ms for a Disconnection Complete; bh_sem_take's result. */
 int bh_gap_conn_wait_gone(uint32_t timeout_ms);
 
+/* A connection handle carried as an HCI command callback's ctx. */
+static inline void *bh_gap_handle_ctx(uint16_t handle)
+{
+    return (void *)(uintptr_t)handle;
+}
+static inline uint16_t bh_gap_ctx_handle(void *ctx)
+{
+    return (uint16_t)(uintptr_t)ctx;
+}
+
 /* gap_disc.c: c leaves DISCONNECTING: cancel its drain timer, forget a held Disconnect. */
 void bh_gap_disc_forget(const struct bh_conn *c);
 /* gap_disc.c: c's Disconnect is still held back, waiting for its ACL to drain. */
